@@ -6,13 +6,17 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::AudioError;
+
 /// How a multi-channel recording becomes the mono signal that features are made from.
 ///
 /// MIR-1K stores accompaniment on the LEFT channel and the singing voice on the RIGHT,
 /// so [`Channel::Mix`] is the *mixture* setting and [`Channel::Right`] the *vocal-only*
-/// setting. A mono file gives the same signal for every choice except [`Channel::Side`]
-/// (which is then all zeros) — requesting `left`/`right`/`side` on a mono file is an
-/// error rather than a silent fallback.
+/// setting. A mono file gives its one channel for [`Channel::Mix`] and [`Channel::Mid`];
+/// requesting `left`/`right`/`side` on a mono file is an error
+/// ([`AudioError::ChannelUnavailable`]) rather than a
+/// silent fallback. With more than two channels, `left`/`right` are the first two channels,
+/// `mix` averages all of them, and `mid`/`side` are an error.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
@@ -27,6 +31,34 @@ pub enum Channel {
     Mid,
     /// `(L - R) / 2` of a stereo file.
     Side,
+}
+
+impl Channel {
+    /// Every choice, in the order they are listed to users.
+    pub const ALL: [Channel; 5] = [
+        Channel::Mix,
+        Channel::Left,
+        Channel::Right,
+        Channel::Mid,
+        Channel::Side,
+    ];
+
+    /// The name as users type it (`mix`, `left`, `right`, `mid`, `side`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Mix => "mix",
+            Channel::Left => "left",
+            Channel::Right => "right",
+            Channel::Mid => "mid",
+            Channel::Side => "side",
+        }
+    }
+}
+
+impl std::fmt::Display for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Frequency scale of the mel filterbank (librosa `htk=`).
@@ -189,8 +221,234 @@ pub struct FeatureConfig {
     pub channel: Channel,
 }
 
+/// Lowest accepted [`FeatureConfig::sample_rate_hz`].
+pub const MIN_SAMPLE_RATE_HZ: u32 = 1_000;
+/// Highest accepted [`FeatureConfig::sample_rate_hz`].
+pub const MAX_SAMPLE_RATE_HZ: u32 = 384_000;
+/// Smallest accepted [`FeatureConfig::n_fft`].
+pub const MIN_N_FFT: usize = 16;
+
+impl FeatureConfig {
+    /// The upper filter edge in Hz: `fmax_hz`, or the Nyquist frequency when it is `None`.
+    pub fn fmax_or_nyquist_hz(&self) -> f64 {
+        self.fmax_hz
+            .map_or(f64::from(self.sample_rate_hz) / 2.0, f64::from)
+    }
+
+    /// Number of STFT frequency bins, `1 + n_fft / 2`.
+    pub fn n_freqs(&self) -> usize {
+        1 + self.n_fft / 2
+    }
+
+    /// Checks every field against its valid range (see the field docs).
+    ///
+    /// Settings that are legal but probably a mistake (`fmax` above Nyquist, so some filters
+    /// are empty) pass with a `tracing::warn!` when the filterbank is built.
+    ///
+    /// # Errors
+    ///
+    /// [`AudioError::InvalidConfig`] naming the first offending field, its value and the valid
+    /// range.
+    pub fn validate(&self) -> Result<(), AudioError> {
+        let invalid = |field: &'static str, value: String, reason: String| {
+            Err(AudioError::InvalidConfig {
+                field,
+                value,
+                reason,
+            })
+        };
+        if !(MIN_SAMPLE_RATE_HZ..=MAX_SAMPLE_RATE_HZ).contains(&self.sample_rate_hz) {
+            return invalid(
+                "sample_rate_hz",
+                self.sample_rate_hz.to_string(),
+                format!("must be in {MIN_SAMPLE_RATE_HZ}..={MAX_SAMPLE_RATE_HZ}"),
+            );
+        }
+        if self.n_fft < MIN_N_FFT {
+            return invalid(
+                "n_fft",
+                self.n_fft.to_string(),
+                format!("must be >= {MIN_N_FFT}"),
+            );
+        }
+        if self.hop_length == 0 || self.hop_length > self.n_fft {
+            return invalid(
+                "hop_length",
+                self.hop_length.to_string(),
+                format!("must be in 1..=n_fft ({})", self.n_fft),
+            );
+        }
+        if self.n_mels == 0 {
+            return invalid("n_mels", "0".into(), "must be >= 1".into());
+        }
+        if !self.fmin_hz.is_finite() || self.fmin_hz < 0.0 {
+            return invalid(
+                "fmin",
+                self.fmin_hz.to_string(),
+                "must be finite and >= 0 Hz".into(),
+            );
+        }
+        if let Some(fmax) = self.fmax_hz {
+            if !fmax.is_finite() || fmax <= self.fmin_hz {
+                return invalid(
+                    "fmax",
+                    fmax.to_string(),
+                    format!("must be finite and > fmin ({} Hz)", self.fmin_hz),
+                );
+            }
+        } else if f64::from(self.fmin_hz) >= self.fmax_or_nyquist_hz() {
+            return invalid(
+                "fmin",
+                self.fmin_hz.to_string(),
+                format!(
+                    "must be below fmax, here the Nyquist frequency {} Hz",
+                    self.fmax_or_nyquist_hz()
+                ),
+            );
+        }
+        if let Some(top_db) = self.top_db
+            && (!top_db.is_finite() || top_db < 0.0)
+        {
+            return invalid(
+                "top_db",
+                top_db.to_string(),
+                "must be finite and >= 0 dB (None keeps the full range)".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
 impl Default for FeatureConfig {
     fn default() -> Self {
         Preset::default().config()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_is_valid() {
+        for preset in Preset::ALL {
+            assert_eq!(
+                preset.config().validate().ok(),
+                Some(()),
+                "{}",
+                preset.name()
+            );
+        }
+    }
+
+    #[test]
+    fn presets_match_the_papers() {
+        let fgnl = Preset::Fgnl.config();
+        assert_eq!(
+            (
+                fgnl.sample_rate_hz,
+                fgnl.n_fft,
+                fgnl.hop_length,
+                fgnl.n_mels
+            ),
+            (16_000, 2048, 512, 128)
+        );
+        assert_eq!(fgnl.db, DbScale::FgnlDb);
+        assert_eq!(Preset::Nasrullah.config().db, DbScale::PowerDb);
+        let choi = Preset::Choi.config();
+        assert_eq!(
+            (
+                choi.sample_rate_hz,
+                choi.n_fft,
+                choi.hop_length,
+                choi.n_mels
+            ),
+            (12_000, 512, 256, 96)
+        );
+        let iclr = Preset::Iclr2018.config();
+        assert_eq!(
+            (
+                iclr.sample_rate_hz,
+                iclr.n_fft,
+                iclr.hop_length,
+                iclr.n_mels,
+                iclr.db
+            ),
+            (22_050, 2048, 512, 96, DbScale::Iclr2018Db)
+        );
+    }
+
+    #[test]
+    fn validate_rejects_each_bad_field() {
+        let base = FeatureConfig::default();
+        let cases: [(FeatureConfig, &str); 9] = [
+            (
+                FeatureConfig {
+                    sample_rate_hz: 0,
+                    ..base
+                },
+                "sample_rate_hz",
+            ),
+            (FeatureConfig { n_fft: 8, ..base }, "n_fft"),
+            (
+                FeatureConfig {
+                    hop_length: 0,
+                    ..base
+                },
+                "hop_length",
+            ),
+            (
+                FeatureConfig {
+                    hop_length: 4096,
+                    ..base
+                },
+                "hop_length",
+            ),
+            (FeatureConfig { n_mels: 0, ..base }, "n_mels"),
+            (
+                FeatureConfig {
+                    fmin_hz: -1.0,
+                    ..base
+                },
+                "fmin",
+            ),
+            (
+                FeatureConfig {
+                    fmin_hz: 9000.0,
+                    ..base
+                },
+                "fmin",
+            ),
+            (
+                FeatureConfig {
+                    fmax_hz: Some(f32::NAN),
+                    ..base
+                },
+                "fmax",
+            ),
+            (
+                FeatureConfig {
+                    top_db: Some(-1.0),
+                    ..base
+                },
+                "top_db",
+            ),
+        ];
+        for (config, expected) in cases {
+            match config.validate() {
+                Err(AudioError::InvalidConfig { field, .. }) => assert_eq!(field, expected),
+                other => panic!("{expected}: expected InvalidConfig, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn config_json_round_trip_and_unknown_fields_rejected() {
+        let config = Preset::Choi.config();
+        let json = serde_json::to_string(&config).expect("serialise");
+        let back: FeatureConfig = serde_json::from_str(&json).expect("deserialise");
+        assert_eq!(back, config);
+        let bad = json.replacen('{', "{\"window\":\"hamming\",", 1);
+        assert!(serde_json::from_str::<FeatureConfig>(&bad).is_err());
     }
 }
