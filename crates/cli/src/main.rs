@@ -1,1 +1,41 @@
-fn main() {}
+//! The `singerid` command-line program: parse the arguments, set up logging, run the command.
+//!
+//! Exit status: 0 when everything succeeded, 2 when any file failed or a fatal error stopped
+//! the command (printed as one `error:` line with its chain of causes).
+
+mod args;
+mod commands;
+mod logging;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Args, Command};
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    logging::init(&args.global);
+    install_panic_logger();
+    let result = match &args.command {
+        Command::Features(features) => commands::features::run(features, &args.global),
+        Command::Presets(presets) => commands::presets::run(presets).map(|()| true),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(2),
+        Err(err) => {
+            tracing::error!("{err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A panic (a bug: inside a per-file job it is also caught and counted as that file's failure)
+/// is logged as one line with its location, through the same writer as every other message.
+fn install_panic_logger() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info.to_string().replace('\n', " ");
+        tracing::error!("internal error: {message}");
+    }));
+}

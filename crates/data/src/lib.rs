@@ -1,1 +1,27 @@
-//! placeholder
+//! Datasets and the feature cache of singerid.
+//!
+//! - [`Dataset`] lists the [`Recording`]s of a corpus (path, singer, album, song, split), read
+//!   from an artist20-style tree ([`tree`]: `<root>/<artist>/<album>/<song>.<ext>`) or a manifest
+//!   CSV ([`manifest`]: `path,singer[,album][,song][,split]`). Entries that cannot be read are
+//!   collected as [`Dataset::problems`] rather than stopping the listing.
+//! - [`FeatureCache`] ([`cache`]) stores one safetensors log-mel file per recording, keyed by a
+//!   blake3 hash of the audio bytes, the feature config and the feature algorithm version, with
+//!   an index beside them. [`FeatureCache::extract`] fills it in parallel (bad files become
+//!   per-file [`Outcome::Failed`]s, never a stopped batch); [`FeatureCache::get`] reads one back.
+//!
+//! Data flows `Dataset::open` -> `FeatureCache::create` -> `FeatureCache::extract` (which calls
+//! `singerid_audio::features_from_file`) -> `FeatureCache::get` at training time.
+//! [`DataError`] is the one error type.
+
+pub mod cache;
+pub mod clip;
+pub mod dataset;
+pub mod error;
+pub mod manifest;
+pub mod split;
+pub mod tree;
+
+pub use cache::{ConfigIdentity, FeatureCache, FeatureKey, IndexEntry, Outcome, RecordingOutcome};
+pub use dataset::{AUDIO_EXTENSIONS, Dataset, DatasetSource, Recording, is_audio_path};
+pub use error::DataError;
+pub use split::Split;

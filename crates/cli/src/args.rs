@@ -1,0 +1,413 @@
+//! Command-line arguments: the top-level parser, global options, and the typed mirrors of the
+//! library enums that clap needs (`ValueEnum`); library crates never see clap types.
+
+use std::str::FromStr;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use singerid_audio::{Channel, DbScale, FeatureConfig, MelNorm, MelScale, PadMode, Preset};
+
+use crate::commands::{features::FeaturesArgs, presets::PresetsArgs};
+
+/// singerid: singer identification from audio (reproducing the FGNL singer-ID paper).
+///
+/// Results go to stdout; progress and logs go to stderr. Exit status: 0 on success, 2 when
+/// anything failed.
+#[derive(Debug, Parser)]
+#[command(name = "singerid", version, about, long_about)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compute log-mel features for every audio file of a dataset into a feature cache.
+    ///
+    /// The dataset is an artist20-style tree (`<root>/<artist>/<album>/<song>.<ext>`, deeper
+    /// trees use the last three path components) or a manifest CSV
+    /// (`path,singer[,album][,song][,split]`, paths relative to the CSV's folder). Files are
+    /// processed in parallel; each is stored as `<out>/features/<k[..2]>/<key>.safetensors`
+    /// (tensor `mel`, f32 [n_mels, n_frames]) where the key hashes the audio bytes, the feature
+    /// config and the feature algorithm version, so reruns skip finished files, an interrupted
+    /// run resumes, and a changed config never reuses old features. `<out>/index.jsonl` lists
+    /// recording -> feature file; the resolved config is written to `<out>/config.json` before
+    /// work starts. A bad file is reported on one line and counted; the others go on. Prints a
+    /// summary (files, ok, cached, failed, audio minutes, frames, wall time, throughput).
+    Features(FeaturesArgs),
+    /// Print every feature preset with all its values.
+    Presets(PresetsArgs),
+}
+
+/// Options for every command.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// More log output on stderr: -v info, -vv debug, -vvv trace [default: warnings and errors].
+    /// The RUST_LOG environment variable, when set, overrides this.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only errors on stderr, and no progress bar.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// How results are printed on stdout.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned text for people.
+    #[default]
+    Text,
+    /// One JSON document for scripts.
+    Json,
+}
+
+/// Mirror of [`Preset`] for clap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum PresetArg {
+    /// FGNL (Zhang et al.): 16 kHz, n_fft 2048, hop 512, 128 Slaney mels, fgnl_db.
+    #[default]
+    Fgnl,
+    /// Nasrullah & Zhao's CRNN: as fgnl but power_db.
+    Nasrullah,
+    /// Choi et al.'s CRNN: 12 kHz, n_fft 512, hop 256, 96 mels, fgnl_db.
+    Choi,
+    /// Lee et al. (ICLR 2018 workshop): 22.05 kHz, n_fft 2048, hop 512, 96 mels, iclr2018_db.
+    Iclr2018,
+}
+
+/// Mirror of [`Channel`] for clap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum ChannelArg {
+    /// Mean of all channels (the mixture for MIR-1K).
+    Mix,
+    /// The first channel only (MIR-1K: accompaniment).
+    Left,
+    /// The second channel only (MIR-1K: the singing voice).
+    Right,
+    /// (L + R) / 2 of a stereo file.
+    Mid,
+    /// (L - R) / 2 of a stereo file.
+    Side,
+}
+
+/// Mirror of [`DbScale`] for clap.
+#[allow(
+    clippy::enum_variant_names,
+    reason = "mirrors DbScale's variant names one to one"
+)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum DbArg {
+    /// librosa power_to_db: 10 log10(max(P, 1e-10)), clipped top_db below the maximum.
+    PowerDb,
+    /// librosa amplitude_to_db on the power mel: 20 log10(max(P, 1e-5)), clipped top_db below the maximum (FGNL code).
+    FgnlDb,
+    /// Power dB clipped below -60 dB and offset into 0..=60 (Lee et al., ICLR 2018 workshop).
+    Iclr2018Db,
+}
+
+/// Mirror of [`PadMode`] for clap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum PadModeArg {
+    /// Zeros (librosa >= 0.10).
+    Constant,
+    /// Mirror without repeating the edge sample (librosa < 0.10).
+    Reflect,
+}
+
+/// Mirror of [`MelScale`] for clap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum MelScaleArg {
+    /// Slaney's Auditory Toolbox scale (librosa default).
+    Slaney,
+    /// HTK: 2595 log10(1 + f / 700).
+    Htk,
+}
+
+/// Mirror of [`MelNorm`] for clap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum MelNormArg {
+    /// Slaney area normalisation (librosa default).
+    Slaney,
+    /// Unit-peak triangles.
+    None,
+}
+
+/// Generates the two exhaustive conversions between a library enum and its clap mirror, so
+/// adding a variant on either side fails to compile until both agree.
+macro_rules! mirror {
+    ($arg:ident <=> $lib:ident { $($variant:ident),+ $(,)? }) => {
+        impl From<$arg> for $lib {
+            fn from(value: $arg) -> Self {
+                match value {
+                    $($arg::$variant => $lib::$variant,)+
+                }
+            }
+        }
+        impl From<$lib> for $arg {
+            fn from(value: $lib) -> Self {
+                match value {
+                    $($lib::$variant => $arg::$variant,)+
+                }
+            }
+        }
+    };
+}
+
+mirror!(PresetArg <=> Preset { Fgnl, Nasrullah, Choi, Iclr2018 });
+mirror!(ChannelArg <=> Channel { Mix, Left, Right, Mid, Side });
+mirror!(DbArg <=> DbScale { PowerDb, FgnlDb, Iclr2018Db });
+mirror!(PadModeArg <=> PadMode { Constant, Reflect });
+mirror!(MelScaleArg <=> MelScale { Slaney, Htk });
+mirror!(MelNormArg <=> MelNorm { Slaney, None });
+
+/// A dB floor below the maximum, or none (`--top-db none`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TopDb {
+    /// Keep everything.
+    Unlimited,
+    /// Clip this many dB below the recording's maximum.
+    Db(f32),
+}
+
+impl FromStr for TopDb {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case("none") {
+            return Ok(TopDb::Unlimited);
+        }
+        s.parse::<f32>()
+            .map(TopDb::Db)
+            .map_err(|_| format!("`{s}` is neither a number of dB nor `none`"))
+    }
+}
+
+/// An upper mel edge in Hz, or the Nyquist frequency (`--fmax nyquist`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Fmax {
+    /// `sample_rate / 2`.
+    Nyquist,
+    /// This many Hz.
+    Hz(f32),
+}
+
+impl FromStr for Fmax {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case("nyquist") {
+            return Ok(Fmax::Nyquist);
+        }
+        s.parse::<f32>()
+            .map(Fmax::Hz)
+            .map_err(|_| format!("`{s}` is neither a frequency in Hz nor `nyquist`"))
+    }
+}
+
+/// The help line of an override flag: what it sets, then each preset's value.
+fn override_help(what: &str, value: impl Fn(&FeatureConfig) -> String) -> String {
+    let defaults: Vec<String> = Preset::ALL
+        .iter()
+        .map(|preset| format!("{} {}", preset.name(), value(&preset.config())))
+        .collect();
+    format!("{what} [default: the preset's: {}]", defaults.join(", "))
+}
+
+/// The name serde gives `value` (what config.json holds), e.g. `fgnl_db`.
+pub fn json_name<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        Ok(other) => other.to_string(),
+        Err(err) => format!("<{err}>"),
+    }
+}
+
+/// A feature preset plus a command-line override for every [`FeatureConfig`] field.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Feature config (a preset, then per-field overrides)")]
+pub struct FeatureConfigArgs {
+    /// Named feature configuration to start from; the flags below override single fields
+    /// (`singerid presets` lists every value).
+    #[arg(long, value_enum, default_value_t = PresetArg::Fgnl)]
+    pub preset: PresetArg,
+    #[arg(long, value_name = "HZ", help = override_help(
+        "Sample rate the audio is resampled to before the STFT, in Hz",
+        |c| c.sample_rate_hz.to_string()))]
+    pub sample_rate: Option<u32>,
+    #[arg(long, value_name = "SAMPLES", help = override_help(
+        "FFT size and Hann window length, in samples", |c| c.n_fft.to_string()))]
+    pub n_fft: Option<usize>,
+    #[arg(long, value_name = "SAMPLES", help = override_help(
+        "Hop between STFT frames, in samples", |c| c.hop_length.to_string()))]
+    pub hop_length: Option<usize>,
+    #[arg(long, value_name = "N", help = override_help(
+        "Number of mel bands", |c| c.n_mels.to_string()))]
+    pub n_mels: Option<usize>,
+    #[arg(long, value_name = "HZ", help = override_help(
+        "Lowest mel filter edge, in Hz", |c| c.fmin_hz.to_string()))]
+    pub fmin: Option<f32>,
+    #[arg(long, value_name = "HZ|nyquist", help = override_help(
+        "Highest mel filter edge, in Hz, or `nyquist` for sample_rate / 2",
+        |c| c.fmax_hz.map_or_else(|| "nyquist".to_owned(), |f| f.to_string())))]
+    pub fmax: Option<Fmax>,
+    #[arg(long, value_enum, help = override_help(
+        "dB convention applied to the mel power spectrogram", |c| json_name(&c.db)))]
+    pub db: Option<DbArg>,
+    #[arg(long, value_name = "DB|none", help = override_help(
+        "Dynamic range kept below each recording's maximum, in dB, or `none` (ignored by iclr2018_db)",
+        |c| c.top_db.map_or_else(|| "none".to_owned(), |db| db.to_string())))]
+    pub top_db: Option<TopDb>,
+    #[arg(long, value_enum, help = override_help(
+        "Padding at both ends of the centred STFT", |c| json_name(&c.pad_mode)))]
+    pub pad_mode: Option<PadModeArg>,
+    #[arg(long, value_enum, help = override_help(
+        "Frequency scale of the mel filterbank", |c| json_name(&c.mel_scale)))]
+    pub mel_scale: Option<MelScaleArg>,
+    #[arg(long, value_enum, help = override_help(
+        "Normalisation of the mel filters", |c| json_name(&c.mel_norm)))]
+    pub mel_norm: Option<MelNormArg>,
+    #[arg(long, value_enum, help = override_help(
+        "Channel selection or downmix; for MIR-1K `right` is the vocal-only setting and `mix` the mixture",
+        |c| json_name(&c.channel)))]
+    pub channel: Option<ChannelArg>,
+}
+
+impl FeatureConfigArgs {
+    /// The preset's config with every given override applied. Validation is the library's job
+    /// (`FeatureConfig::validate`), done when the config is used.
+    pub fn resolve(&self) -> FeatureConfig {
+        let mut config = Preset::from(self.preset).config();
+        if let Some(rate) = self.sample_rate {
+            config.sample_rate_hz = rate;
+        }
+        if let Some(n_fft) = self.n_fft {
+            config.n_fft = n_fft;
+        }
+        if let Some(hop) = self.hop_length {
+            config.hop_length = hop;
+        }
+        if let Some(n_mels) = self.n_mels {
+            config.n_mels = n_mels;
+        }
+        if let Some(fmin) = self.fmin {
+            config.fmin_hz = fmin;
+        }
+        if let Some(fmax) = self.fmax {
+            config.fmax_hz = match fmax {
+                Fmax::Nyquist => None,
+                Fmax::Hz(hz) => Some(hz),
+            };
+        }
+        if let Some(db) = self.db {
+            config.db = db.into();
+        }
+        if let Some(top_db) = self.top_db {
+            config.top_db = match top_db {
+                TopDb::Unlimited => None,
+                TopDb::Db(db) => Some(db),
+            };
+        }
+        if let Some(pad_mode) = self.pad_mode {
+            config.pad_mode = pad_mode.into();
+        }
+        if let Some(mel_scale) = self.mel_scale {
+            config.mel_scale = mel_scale.into();
+        }
+        if let Some(mel_norm) = self.mel_norm {
+            config.mel_norm = mel_norm.into();
+        }
+        if let Some(channel) = self.channel {
+            config.channel = channel.into();
+        }
+        config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_parser_is_well_formed() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn cli_value_names_equal_the_json_names() {
+        for channel in Channel::ALL {
+            let arg = ChannelArg::from(channel);
+            let value = arg.to_possible_value().expect("not skipped");
+            assert_eq!(value.get_name(), json_name(&channel));
+            assert_eq!(value.get_name(), channel.name());
+        }
+        for preset in Preset::ALL {
+            let value = PresetArg::from(preset)
+                .to_possible_value()
+                .expect("not skipped");
+            assert_eq!(value.get_name(), preset.name());
+        }
+        for db in [DbScale::PowerDb, DbScale::FgnlDb, DbScale::Iclr2018Db] {
+            let value = DbArg::from(db).to_possible_value().expect("not skipped");
+            assert_eq!(value.get_name(), json_name(&db));
+        }
+        let value = MelNormArg::None.to_possible_value().expect("not skipped");
+        assert_eq!(value.get_name(), json_name(&MelNorm::None));
+    }
+
+    #[test]
+    fn overrides_replace_only_their_field() {
+        let args = Args::try_parse_from([
+            "singerid",
+            "features",
+            "x",
+            "--preset",
+            "choi",
+            "--channel",
+            "right",
+            "--top-db",
+            "none",
+            "--fmax",
+            "5000",
+            "--hop-length",
+            "128",
+        ])
+        .expect("parse");
+        let Command::Features(features) = args.command else {
+            panic!("features expected");
+        };
+        let config = features.config.resolve();
+        assert_eq!(
+            config,
+            FeatureConfig {
+                channel: Channel::Right,
+                top_db: None,
+                fmax_hz: Some(5000.0),
+                hop_length: 128,
+                ..Preset::Choi.config()
+            }
+        );
+    }
+
+    #[test]
+    fn bad_values_are_rejected_by_the_parser() {
+        for bad in [
+            ["--channel", "center"],
+            ["--top-db", "loud"],
+            ["--preset", "FGNL_v2"],
+            ["--n-mels", "-3"],
+        ] {
+            let argv = ["singerid", "features", "x", bad[0], bad[1]];
+            assert!(Args::try_parse_from(argv).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Reading a manifest CSV: `path,singer[,album][,song][,split]`.
+//!
+//! The header row names the columns (case-insensitive, surrounding spaces ignored, any order);
+//! `path` and `singer` are required, `album`, `song` and `split` optional, other columns are
+//! ignored (MIR-1K's `metadata.csv` is `path,singer,song,clip,duration_s,split`). Paths are
+//! relative to the manifest's folder. A missing `song` column or an empty `song` cell makes the
+//! file stem the song; an empty `split` cell means no split. Rows that cannot be used (an empty
+//! path or singer, an unknown split, a path listed twice, a malformed CSV record) are reported as
+//! problems and the other rows are still read. Whether the listed files exist is not checked
+//! here: a missing file fails when it is processed, like a file that vanishes mid-run.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::dataset::Recording;
+use crate::error::DataError;
+use crate::split::Split;
+
+/// The rows of a manifest that became recordings, and those that did not.
+#[derive(Debug, Default)]
+pub struct ManifestRows {
+    /// Recordings in file order.
+    pub recordings: Vec<Recording>,
+    /// Rows that could not be used.
+    pub problems: Vec<DataError>,
+}
+
+/// Column positions found in the header.
+struct Columns {
+    path: usize,
+    singer: usize,
+    album: Option<usize>,
+    song: Option<usize>,
+    split: Option<usize>,
+}
+
+impl Columns {
+    fn from_header(header: &csv::StringRecord, manifest: &Path) -> Result<Self, DataError> {
+        let find = |name: &str| {
+            header
+                .iter()
+                .position(|column| column.trim().eq_ignore_ascii_case(name))
+        };
+        let required = |name: &str| {
+            find(name).ok_or_else(|| DataError::Manifest {
+                path: manifest.to_path_buf(),
+                message: format!(
+                    "no `{name}` column in the header ({}); expected `path,singer[,album][,song][,split]`",
+                    header.iter().collect::<Vec<_>>().join(",")
+                ),
+            })
+        };
+        Ok(Self {
+            path: required("path")?,
+            singer: required("singer")?,
+            album: find("album"),
+            song: find("song"),
+            split: find("split"),
+        })
+    }
+}
+
+/// Reads the manifest at `manifest`, resolving its paths against `root` (its folder).
+///
+/// # Errors
+/// [`DataError::Read`] when the file cannot be read, [`DataError::Manifest`] when the header
+/// lacks a `path` or `singer` column. Row-level trouble is returned in
+/// [`ManifestRows::problems`].
+pub fn read(manifest: &Path, root: &Path) -> Result<ManifestRows, DataError> {
+    let bytes = std::fs::read(manifest).map_err(|source| DataError::Read {
+        path: manifest.to_path_buf(),
+        source,
+    })?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(bytes.as_slice());
+    let header = reader.headers().map_err(|err| DataError::Manifest {
+        path: manifest.to_path_buf(),
+        message: format!("cannot read the header row: {err}"),
+    })?;
+    let columns = Columns::from_header(header, manifest)?;
+
+    let mut rows = ManifestRows::default();
+    let mut first_line_of: HashMap<PathBuf, u64> = HashMap::new();
+    for (index, record) in reader.records().enumerate() {
+        // Header is line 1; without position info fall back to counting records.
+        let fallback_line = index as u64 + 2;
+        let row_problem = |line: u64, message: String| DataError::ManifestRow {
+            path: manifest.to_path_buf(),
+            line,
+            message,
+        };
+        let record = match record {
+            Ok(record) => record,
+            Err(err) => {
+                let line = err
+                    .position()
+                    .map_or(fallback_line, |position| position.line());
+                rows.problems.push(row_problem(line, err.to_string()));
+                continue;
+            }
+        };
+        let line = record
+            .position()
+            .map_or(fallback_line, |position| position.line());
+        match parse_row(&record, &columns, root) {
+            Ok(recording) => {
+                if let Some(first) = first_line_of.get(&recording.path) {
+                    rows.problems.push(row_problem(
+                        line,
+                        format!(
+                            "{} is already listed on line {first}; each recording once",
+                            recording.path.display()
+                        ),
+                    ));
+                } else {
+                    first_line_of.insert(recording.path.clone(), line);
+                    rows.recordings.push(recording);
+                }
+            }
+            Err(message) => rows.problems.push(row_problem(line, message)),
+        }
+    }
+    Ok(rows)
+}
+
+fn parse_row(
+    record: &csv::StringRecord,
+    columns: &Columns,
+    root: &Path,
+) -> Result<Recording, String> {
+    let cell = |index: usize| record.get(index).map(str::trim).unwrap_or("");
+    let optional = |index: Option<usize>| index.map(cell).filter(|value| !value.is_empty());
+
+    let path_cell = cell(columns.path);
+    if path_cell.is_empty() {
+        return Err("empty `path`".to_owned());
+    }
+    let singer = cell(columns.singer);
+    if singer.is_empty() {
+        return Err(format!("empty `singer` for {path_cell}"));
+    }
+    let path = PathBuf::from(path_cell);
+    let song = match optional(columns.song) {
+        Some(song) => song.to_owned(),
+        None => path
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .ok_or_else(|| format!("{path_cell} has no file name"))?
+            .to_owned(),
+    };
+    let split = optional(columns.split)
+        .map(Split::parse_column)
+        .transpose()
+        .map_err(|err| format!("{err} for {path_cell}"))?;
+    Ok(Recording {
+        abs_path: root.join(&path),
+        path,
+        singer: singer.to_owned(),
+        album: optional(columns.album).map(str::to_owned),
+        song,
+        split,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_str(text: &str) -> Result<ManifestRows, DataError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let manifest = dir.path().join("m.csv");
+        std::fs::write(&manifest, text).expect("write");
+        read(&manifest, dir.path())
+    }
+
+    #[test]
+    fn reads_mir1k_style_columns_and_ignores_extras() {
+        let rows = read_str(
+            "path,singer,song,clip,duration_s,split\n\
+             audio/Ani/Ani_1/Ani_1_01.mp3,Ani,Ani_1,1,8.8,train\n\
+             audio/amy/amy_2/amy_2_03.mp3,amy,amy_2,3,7.1,val\n",
+        )
+        .expect("read");
+        assert!(rows.problems.is_empty(), "{:?}", rows.problems);
+        let r = &rows.recordings[1];
+        assert_eq!(r.path, PathBuf::from("audio/amy/amy_2/amy_2_03.mp3"));
+        assert_eq!(r.singer, "amy");
+        assert_eq!(r.song, "amy_2");
+        assert_eq!(r.album, None);
+        assert_eq!(r.split, Some(Split::Val));
+        assert!(r.abs_path.ends_with("audio/amy/amy_2/amy_2_03.mp3"));
+        assert!(r.abs_path.is_absolute());
+    }
+
+    #[test]
+    fn optional_columns_default_sensibly() {
+        let rows = read_str(" Singer , PATH ,album\nbob,a/b/c.wav,\nbob,d/e.flac,best of\n")
+            .expect("read");
+        assert!(rows.problems.is_empty(), "{:?}", rows.problems);
+        assert_eq!(rows.recordings[0].song, "c");
+        assert_eq!(rows.recordings[0].album, None);
+        assert_eq!(rows.recordings[0].split, None);
+        assert_eq!(rows.recordings[1].album.as_deref(), Some("best of"));
+    }
+
+    #[test]
+    fn a_missing_required_column_is_fatal() {
+        let err = read_str("file,singer\na.mp3,x\n").expect_err("no path column");
+        assert!(err.to_string().contains("`path`"), "{err}");
+        let err = read_str("path,artist\na.mp3,x\n").expect_err("no singer column");
+        assert!(err.to_string().contains("`singer`"), "{err}");
+    }
+
+    #[test]
+    fn bad_rows_are_problems_with_line_numbers() {
+        let rows = read_str(
+            "path,singer,split\n\
+             a/b/one.mp3,x,train\n\
+             ,x,train\n\
+             a/b/two.mp3,,train\n\
+             a/b/three.mp3,x,holdout\n\
+             a/b/one.mp3,y,val\n\
+             a/b/four.mp3,x,\n",
+        )
+        .expect("read");
+        let paths: Vec<_> = rows.recordings.iter().map(|r| r.path.clone()).collect();
+        assert_eq!(
+            paths,
+            [PathBuf::from("a/b/one.mp3"), PathBuf::from("a/b/four.mp3")]
+        );
+        let lines: Vec<u64> = rows
+            .problems
+            .iter()
+            .map(|p| match p {
+                DataError::ManifestRow { line, .. } => *line,
+                other => panic!("unexpected {other}"),
+            })
+            .collect();
+        assert_eq!(lines, [3, 4, 5, 6]);
+        assert!(rows.problems[2].to_string().contains("holdout"));
+        assert!(rows.problems[3].to_string().contains("line 2"));
+    }
+}

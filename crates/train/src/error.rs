@@ -1,0 +1,52 @@
+//! The error type of `singerid-train`.
+
+/// Errors from training and evaluation.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Two inputs that must pair up one to one have different lengths.
+    #[error("{what}: {left} vs {right} entries; they must pair up one to one")]
+    LengthMismatch {
+        /// Which inputs, e.g. `"y_true vs y_pred"`.
+        what: &'static str,
+        /// Length of the first.
+        left: usize,
+        /// Length of the second.
+        right: usize,
+    },
+    /// A class index at or above the number of classes.
+    #[error(
+        "{which} holds class {label} at position {position}, but there are only {n_classes} classes"
+    )]
+    LabelOutOfRange {
+        /// `"y_true"` or `"y_pred"`.
+        which: &'static str,
+        /// The offending label.
+        label: usize,
+        /// Its index in the input.
+        position: usize,
+        /// The number of classes.
+        n_classes: usize,
+    },
+    /// Zero classes.
+    #[error("the number of classes must be at least 1")]
+    NoClasses,
+    /// Nothing to evaluate.
+    #[error("no samples to evaluate: the label lists are empty")]
+    NoSamples,
+    /// The clips of one song carry different true classes.
+    #[error("song {song} has clips labelled with class {first} and with class {second}")]
+    ConflictingSongLabels {
+        /// The song key, as `Debug` prints it.
+        song: String,
+        /// The class of its first clip.
+        first: usize,
+        /// The first different class found.
+        second: usize,
+    },
+    /// A song whose clips carry no usable prediction (every probability row empty or NaN).
+    #[error("song {song} has no clip with a usable prediction (empty or NaN probability rows)")]
+    NoUsableClip {
+        /// The song key, as `Debug` prints it.
+        song: String,
+    },
+}

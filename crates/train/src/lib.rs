@@ -1,0 +1,27 @@
+//! Training and evaluation of the singer-identification models.
+//!
+//! So far this crate holds the paper's evaluation (Kuo, Wei and Lin, "Positions,
+//! Channels, and Layers: Fully Generalized Non-Local Network for Singer
+//! Identification", AAAI 2021; the protocol of Nasrullah & Zhao 2019):
+//!
+//! - [`metrics`]: a [`ConfusionMatrix`] (rows = true class) built from clip or
+//!   song labels, and from it accuracy, per-class precision / recall / F1,
+//!   macro and weighted averages with scikit-learn's conventions, and the
+//!   row-normalised matrix, gathered in a [`ClassificationReport`].
+//! - [`vote`]: the song-level decision, a majority vote over a song's clips
+//!   that counts only confident clips ([`song_vote`], [`song_votes`]), and
+//!   the songs' true classes ([`song_labels`]).
+//!
+//! Data flows: clip softmax outputs -> argmax -> [`ConfusionMatrix`] (frame
+//! level); clip softmax outputs grouped by song -> [`song_votes`] (with
+//! [`song_labels`] for the truth) -> [`ConfusionMatrix`] (song level). The
+//! training loop, checkpoints, reports and plots come later. [`Error`] is the
+//! one error type.
+
+pub mod error;
+pub mod metrics;
+pub mod vote;
+
+pub use error::Error;
+pub use metrics::{Averages, ClassScores, ClassificationReport, ConfusionMatrix};
+pub use vote::{CONFIDENCE_THRESHOLD, ClipPrediction, song_labels, song_vote, song_votes};
