@@ -1,0 +1,3 @@
+//! Weight import from other frameworks.
+
+pub mod keras;
