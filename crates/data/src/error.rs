@@ -110,6 +110,11 @@ pub enum DataError {
     #[error("feature file {path} is unusable: {reason}; delete it and rerun `singerid features`")]
     CorruptFeatureFile { path: PathBuf, reason: String },
 
+    /// The audio file's bytes changed between hashing and decoding, so the features cannot be
+    /// stored under the hashed key.
+    #[error("{path} changed while its features were being computed; rerun `singerid features`")]
+    ChangedDuringRead { path: PathBuf },
+
     /// A JSON file (config or index) could not be written or parsed.
     #[error("{path}: {source}")]
     Json {
@@ -141,6 +146,7 @@ impl DataError {
             | DataError::Audio { path, .. }
             | DataError::BadFeatures { path, .. }
             | DataError::CorruptFeatureFile { path, .. }
+            | DataError::ChangedDuringRead { path }
             | DataError::Locked { path }
             | DataError::ReadOnly { path }
             | DataError::Json { path, .. }

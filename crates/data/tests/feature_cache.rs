@@ -387,6 +387,39 @@ fn a_panic_fails_only_its_file() {
     assert_eq!(message, "simulated bug in the audio front end");
 }
 
+/// The key hashes one read of the file and the features come from another: a file rewritten in
+/// between must not leave features under a key that does not describe them.
+#[test]
+fn a_file_rewritten_while_decoding_is_not_stored_under_the_old_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = tempfile::tempdir().expect("tempdir");
+    let copy = dir.path().join("singer/album/song.mp3");
+    write(&copy, &std::fs::read(mini_clip()).expect("read fixture"));
+    let dataset = Dataset::open(dir.path()).expect("dataset");
+    let cache = FeatureCache::create(out.path(), &fgnl()).expect("create");
+    let outcomes = cache
+        .extract(
+            &dataset.recordings,
+            |path: &Path, config: &FeatureConfig| {
+                let mel = features_from_file(path, config)?;
+                let mut bytes = std::fs::read(path).expect("read");
+                bytes.extend_from_slice(b"appended by another program");
+                std::fs::write(path, bytes).expect("rewrite");
+                Ok(mel)
+            },
+            |_| {},
+        )
+        .expect("writable");
+    let Outcome::Failed(DataError::ChangedDuringRead { path }) = &outcomes[0].outcome else {
+        panic!(
+            "expected a changed-file failure, got {:?}",
+            outcomes[0].outcome
+        );
+    };
+    assert_eq!(path, &dataset.recordings[0].abs_path);
+    assert!(cache.get(&dataset.recordings[0]).expect("get").is_none());
+}
+
 #[test]
 fn non_finite_features_are_never_stored() {
     let out = tempfile::tempdir().expect("tempdir");

@@ -132,6 +132,13 @@ impl FeatureCache {
             error,
         })?;
         check_features(&mel, &self.identity.config, source)?;
+        // The key was hashed from one read of the file and the features from another: a file
+        // rewritten in between would store features under a key that does not describe them.
+        if ContentHash::of_file(source)? != content {
+            return Err(DataError::ChangedDuringRead {
+                path: source.clone(),
+            });
+        }
         let meta = FeatureFileMeta {
             key: key.as_str().to_owned(),
             config_id: self.identity.id.clone(),
