@@ -105,7 +105,7 @@ pub enum DbScale {
     /// `top_db` below the recording's maximum. What the FGNL and Hsieh code actually ran.
     #[default]
     FgnlDb,
-    /// Power dB clipped below -60 dB and offset into `0..=60` (Lee et al., ICLR 2018 workshop).
+    /// Power dB clipped below -60 dB and offset into `0..=60` (ICLR 2018 singer-embedding submission).
     Iclr2018Db,
 }
 
@@ -113,7 +113,7 @@ pub enum DbScale {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Preset {
-    /// FGNL (Zhang et al.): 16 kHz, n_fft 2048, hop 512, 128 Slaney mels, `fgnl_db`. The project default.
+    /// FGNL (Kuo, Wei & Lin): 16 kHz, n_fft 2048, hop 512, 128 Slaney mels, `fgnl_db`. Default.
     #[default]
     Fgnl,
     /// Nasrullah & Zhao's CRNN: as `fgnl` but `power_db`.
@@ -121,7 +121,7 @@ pub enum Preset {
     /// Choi et al.'s CRNN: 12 kHz, n_fft 512, hop 256, 96 mels, `fgnl_db` (Choi squared the power
     /// mel before `10 * log10`, the same doubling).
     Choi,
-    /// Lee et al. (ICLR 2018 workshop): 22.05 kHz, n_fft 2048, hop 512, 96 mels, `iclr2018_db`.
+    /// ICLR 2018 singer-embedding submission: 22.05 kHz, n_fft 2048, hop 512, 96 mels, `iclr2018_db`.
     Iclr2018,
 }
 

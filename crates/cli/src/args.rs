@@ -67,14 +67,14 @@ pub enum OutputFormat {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 #[value(rename_all = "snake_case")]
 pub enum PresetArg {
-    /// FGNL (Zhang et al.): 16 kHz, n_fft 2048, hop 512, 128 Slaney mels, fgnl_db.
+    /// FGNL (Kuo, Wei & Lin): 16 kHz, n_fft 2048, hop 512, 128 Slaney mels, fgnl_db.
     #[default]
     Fgnl,
     /// Nasrullah & Zhao's CRNN: as fgnl but power_db.
     Nasrullah,
     /// Choi et al.'s CRNN: 12 kHz, n_fft 512, hop 256, 96 mels, fgnl_db.
     Choi,
-    /// Lee et al. (ICLR 2018 workshop): 22.05 kHz, n_fft 2048, hop 512, 96 mels, iclr2018_db.
+    /// ICLR 2018 singer-embedding submission: 22.05 kHz, n_fft 2048, hop 512, 96 mels, iclr2018_db.
     Iclr2018,
 }
 
@@ -106,7 +106,7 @@ pub enum DbArg {
     PowerDb,
     /// librosa amplitude_to_db on the power mel: 20 log10(max(P, 1e-5)), clipped top_db below the maximum (FGNL code).
     FgnlDb,
-    /// Power dB clipped below -60 dB and offset into 0..=60 (Lee et al., ICLR 2018 workshop).
+    /// Power dB clipped below -60 dB and offset into 0..=60 (ICLR 2018 singer-embedding submission).
     Iclr2018Db,
 }
 
