@@ -345,18 +345,23 @@ fn check_all(
     failures
 }
 
+/// A failure line when our parameter count differs from the Keras graph's `total_params`.
+fn param_count_mismatch(fixture: &Fixture, ours: usize) -> Vec<String> {
+    let keras = fixture.graph.total_params;
+    if ours == keras {
+        Vec::new()
+    } else {
+        vec![format!(
+            "{}: {ours} parameters, Keras {keras}",
+            fixture.name
+        )]
+    }
+}
+
 fn run_model_fixture(fixture: &Fixture, device: &Device) -> Vec<String> {
     let model: Model = keras::load_model(&fixture.weights, &fixture.graph, device)
         .unwrap_or_else(|e| panic!("{}: {e}", fixture.name));
-    let mut failures = Vec::new();
-    if model.num_params() != fixture.graph.total_params {
-        failures.push(format!(
-            "{}: {} parameters, Keras {}",
-            fixture.name,
-            model.num_params(),
-            fixture.graph.total_params
-        ));
-    }
+    let mut failures = param_count_mismatch(fixture, model.num_params());
     let io = read_io(&fixture.io);
     let mel = input_nchw(io.get("input").expect("`input` tensor"), device);
     let melody = io.get("melody").map(|m| input_nchw(m, device));
@@ -371,15 +376,7 @@ fn run_model_fixture(fixture: &Fixture, device: &Device) -> Vec<String> {
 fn run_fgnl_fixture(fixture: &Fixture, device: &Device) -> Vec<String> {
     let block: FgnlBlock = keras::load_fgnl(&fixture.weights, &fixture.graph, device)
         .unwrap_or_else(|e| panic!("{}: {e}", fixture.name));
-    let mut failures = Vec::new();
-    if block.num_params() != fixture.graph.total_params {
-        failures.push(format!(
-            "{}: {} parameters, Keras {}",
-            fixture.name,
-            block.num_params(),
-            fixture.graph.total_params
-        ));
-    }
+    let mut failures = param_count_mismatch(fixture, block.num_params());
     let io = read_io(&fixture.io);
     let x4 = input_nchw(io.get("x4").expect("`x4` tensor"), device);
     let x3 = io.get("x3").map(|x| input_nchw(x, device));
