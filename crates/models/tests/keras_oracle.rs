@@ -389,22 +389,20 @@ fn run_fgnl_fixture(fixture: &Fixture, device: &Device) -> Vec<String> {
     failures
 }
 
-#[test]
-fn every_keras_model_fixture_matches() {
+/// Runs `run` on every fixture of one kind (standalone FGNL layer or not) and fails with every
+/// mismatch listed; finding no fixture of that kind is a failure, never a vacuous pass.
+fn check_fixtures(standalone_fgnl: bool, what: &str, run: fn(&Fixture, &Device) -> Vec<String>) {
     let device = Device::default();
     let fixtures: Vec<_> = fixtures()
         .into_iter()
-        .filter(|f| !f.graph.is_standalone_fgnl())
+        .filter(|f| f.graph.is_standalone_fgnl() == standalone_fgnl)
         .collect();
     assert!(
         !fixtures.is_empty(),
-        "no model fixture in {}",
+        "no {what} fixture in {}",
         fixture_dir().display()
     );
-    let failures: Vec<String> = fixtures
-        .iter()
-        .flat_map(|f| run_model_fixture(f, &device))
-        .collect();
+    let failures: Vec<String> = fixtures.iter().flat_map(|f| run(f, &device)).collect();
     assert!(
         failures.is_empty(),
         "{} mismatches:\n{}",
@@ -414,25 +412,11 @@ fn every_keras_model_fixture_matches() {
 }
 
 #[test]
+fn every_keras_model_fixture_matches() {
+    check_fixtures(false, "model", run_model_fixture);
+}
+
+#[test]
 fn every_keras_fgnl_layer_fixture_matches() {
-    let device = Device::default();
-    let fixtures: Vec<_> = fixtures()
-        .into_iter()
-        .filter(|f| f.graph.is_standalone_fgnl())
-        .collect();
-    assert!(
-        !fixtures.is_empty(),
-        "no FGNL layer fixture in {}",
-        fixture_dir().display()
-    );
-    let failures: Vec<String> = fixtures
-        .iter()
-        .flat_map(|f| run_fgnl_fixture(f, &device))
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} mismatches:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    check_fixtures(true, "FGNL layer", run_fgnl_fixture);
 }
