@@ -49,4 +49,34 @@ pub enum Error {
         /// The song key, as `Debug` prints it.
         song: String,
     },
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A JSON file could not be parsed or written.
+    #[error("{path}: {message}")]
+    Json {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A trained-model bundle that cannot be used.
+    #[error("{path}: {message}")]
+    Bundle {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// An error from the models crate (checkpoint loading, config validation).
+    #[error(transparent)]
+    Model(#[from] singerid_models::ModelError),
+    /// An error from the data crate (datasets, feature cache, clips).
+    #[error(transparent)]
+    Data(#[from] singerid_data::DataError),
 }

@@ -18,10 +18,14 @@
 //! training loop, checkpoints, reports and plots come later. [`Error`] is the
 //! one error type.
 
+pub mod bundle;
 pub mod error;
 pub mod metrics;
+pub mod predictions;
 pub mod vote;
 
+pub use bundle::{Bundle, BundleMeta};
 pub use error::Error;
 pub use metrics::{Averages, ClassScores, ClassificationReport, ConfusionMatrix};
+pub use predictions::Predictions;
 pub use vote::{CONFIDENCE_THRESHOLD, ClipPrediction, song_labels, song_vote, song_votes};
