@@ -23,6 +23,14 @@ step time. Build the Rust side first:
     python3 bench/models_vs_torch.py --rounds 2 --reps 5    # the full run
     python3 bench/models_vs_torch.py --reps 10              # one process per side instead
     python3 bench/models_vs_torch.py --reps 2 --warmup 1 --models crnn --frames 94   # a quick one
+
+`--singerid-before PATH` adds a third side, an earlier build of the `models` binary (e.g. a copy
+taken before an optimisation), run in the same alternation (torch, before, singerid), so that a
+before/after comparison shares the machine's load; the table then gains its columns and the
+after/before ratio:
+
+    cp target/release/models /tmp/models-before    # before the change
+    python3 bench/models_vs_torch.py --rounds 2 --reps 3 --warmup 1 --singerid-before /tmp/models-before
 """
 
 from __future__ import annotations
@@ -138,6 +146,8 @@ def main() -> int:
     parser.add_argument("--infer-batch", type=int, default=64)
     parser.add_argument("--sides", default="torch,singerid", help="comma list from torch,singerid")
     parser.add_argument("--singerid-bin", type=Path, default=DEFAULT_BIN, help=f"default {DEFAULT_BIN}")
+    parser.add_argument("--singerid-before", type=Path,
+                        help="an earlier `models` binary, timed as a third side ('before')")
     parser.add_argument("--python", default=sys.executable, help="interpreter for the PyTorch side")
     parser.add_argument("--json", type=Path, help="also write every report and raw step time here")
     args = parser.parse_args()
@@ -153,6 +163,11 @@ def main() -> int:
             parser.error(f"unknown {name} {bad}; expected some of {allowed}")
     if args.reps < 1 or args.rounds < 1 or args.warmup < 0 or args.threads < 1:
         parser.error("--reps, --rounds and --threads must be >= 1, --warmup >= 0")
+    if args.singerid_before is not None:
+        if not args.singerid_before.exists():
+            parser.error(f"{args.singerid_before} not found")
+        # Alternation order: torch, before, singerid.
+        sides = [side for side in ["torch", "before", "singerid"] if side in sides or side == "before"]
     if "singerid" in sides and not args.singerid_bin.exists():
         parser.error(f"{args.singerid_bin} not found; run `cargo build --release -p singerid-bench --bin models`")
 
@@ -185,6 +200,7 @@ def main() -> int:
                     "torch": ([args.python, str(TORCH_SCRIPT), "bench", *common, "--threads", str(args.threads)],
                               torch_env),
                     "singerid": ([str(args.singerid_bin), *common], rust_env),
+                    "before": ([str(args.singerid_before), *common], rust_env),
                 }
                 row = {"model": model, "frames": t, "mode": mode, "batch": batch, "load_before": os.getloadavg()[0]}
                 reports: dict[str, list[dict] | None] = {side: [] for side in sides}
@@ -218,19 +234,33 @@ def main() -> int:
           f"(sides alternating), each after {args.warmup} warm-up steps. Peak RSS: largest ru_maxrss "
           f"of those processes; setup: RSS once model and batch are built.")
     print()
-    print("| model | T | mode | torch steps/s | singerid steps/s | singerid/torch "
-          "| torch peak RSS MiB (setup) | singerid peak RSS MiB (setup) | threads torch / singerid | params torch / singerid | load 1 min |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|---|---:|---|")
+    before = "before" in sides
+    before_head = "before steps/s | before/torch | " if before else ""
+    before_ratio_head = " | singerid/before" if before else ""
+    before_mem_head = "before peak RSS MiB (setup) | " if before else ""
+    print(f"| model | T | mode | torch steps/s | {before_head}singerid steps/s | singerid/torch{before_ratio_head} "
+          f"| torch peak RSS MiB (setup) | {before_mem_head}singerid peak RSS MiB (setup) "
+          f"| threads torch / singerid | params torch / singerid | load 1 min |")
+    n_cols = 11 + (4 if before else 0)
+    print("|---|---:|---|" + "---:|" * (n_cols - 6) + "---|---:|---|")
+
+    def ratio_of(a: dict | None, b: dict | None) -> str:
+        return f"{a['steps_per_s'] / b['steps_per_s']:.2f}" if a and b else "–"
+
     for row in rows:
-        torch_r, rust_r = row.get("torch"), row.get("singerid")
+        torch_r, rust_r, before_r = row.get("torch"), row.get("singerid"), row.get("before")
         ts = torch_r["summary"] if torch_r else None
         rs = rust_r["summary"] if rust_r else None
-        ratio = f"{rs['steps_per_s'] / ts['steps_per_s']:.2f}" if ts and rs else "–"
+        bs = before_r["summary"] if before_r else None
         threads = " / ".join(str(r["threads"]) if r else "–" for r in (torch_r, rust_r))
         params_s = " / ".join(f"{r['params']:,}" if r else "–" for r in (torch_r, rust_r))
         mode = f"{row['mode']} b{row['batch']}"
+        before_cells = f"{fmt_rate(bs, True)} | {ratio_of(bs, ts)} | " if before else ""
+        before_ratio = f" | {ratio_of(rs, bs)}" if before else ""
+        before_mem = f"{fmt_mem(before_r)} | " if before else ""
         print(f"| {row['model']} | {row['frames']} | {mode} | {fmt_rate(ts, 'torch' in sides)} "
-              f"| {fmt_rate(rs, 'singerid' in sides)} | {ratio} | {fmt_mem(torch_r)} | {fmt_mem(rust_r)} | {threads} | {params_s} "
+              f"| {before_cells}{fmt_rate(rs, 'singerid' in sides)} | {ratio_of(rs, ts)}{before_ratio} "
+              f"| {fmt_mem(torch_r)} | {before_mem}{fmt_mem(rust_r)} | {threads} | {params_s} "
               f"| {row['load_before']:.2f} → {row['load_after']:.2f} |")
     engines = sorted({r[s]["engine"] for r in rows for s in sides if r.get(s)})
     print()

@@ -27,6 +27,7 @@ pub mod crnnm_fgnl;
 pub mod error;
 pub mod fgnl_backbone;
 pub mod import;
+pub mod kernels;
 pub mod model;
 
 pub use attention::{

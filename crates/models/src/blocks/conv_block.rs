@@ -16,6 +16,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
 use super::keras_init;
+use crate::kernels;
 
 /// [`ConvBlock`] configuration.
 #[derive(Config, Debug)]
@@ -85,15 +86,28 @@ impl ConvBlock {
     /// - `x`: `[batch, channels_in, mels, frames]`
     /// - output: `[batch, channels_out, mels / pool[0], frames / pool[1]]` (floor)
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = self.conv.forward(x); // [batch, channels_out, mels, frames]
-        let x = elu(x);
-        let x = self.norm.forward(x);
+        // im2col + gemm on burn-flex, forward and backward (`crate::kernels::conv`).
+        let x = kernels::conv::conv2d(&self.conv, x); // [batch, channels_out, mels, frames]
+        // ELU, batch-norm and max-pool as one op on burn-flex (`crate::kernels`).
         let x = match &self.pool {
-            Some(pool) => pool.forward(x), // [batch, channels_out, mels / p0, frames / p1]
-            None => x,
+            // [batch, channels_out, mels / p0, frames / p1]
+            Some(pool) if is_plain_pool(pool) => {
+                kernels::elu_batch_norm_pool(x, &self.norm, Some(pool.kernel_size))
+            }
+            Some(pool) => pool.forward(kernels::elu_batch_norm(x, &self.norm)),
+            None => kernels::elu_batch_norm(x, &self.norm),
         };
         self.dropout.forward(x)
     }
+}
+
+/// Whether `pool` is the backbone's kind (stride = kernel, no padding, no dilation, floor), which
+/// [`kernels::max_pool`] computes.
+fn is_plain_pool(pool: &MaxPool2d) -> bool {
+    pool.stride == pool.kernel_size
+        && pool.dilation == [1, 1]
+        && !pool.ceil_mode
+        && matches!(pool.padding, PaddingConfig2d::Valid)
 }
 
 /// ELU with alpha = 1, written as `relu(x) + exp(min(x, 0)) - 1`.
