@@ -38,6 +38,53 @@ pub enum Command {
     Features(FeaturesArgs),
     /// Print every feature preset with all its values.
     Presets(PresetsArgs),
+    /// Train a model on a dataset and keep the best validation epoch as a bundle.
+    ///
+    /// Fills the feature cache (as `singerid features`), divides the recordings into train /
+    /// validation / test (manifest column, album split or song split; songs never straddle two
+    /// sides), makes the classes the sorted singers of the training part, cuts every recording
+    /// into non-overlapping clips, and trains with Adam on softmax cross-entropy, validating
+    /// after every epoch. The epoch with the best validation weighted F1 is saved to
+    /// `<out>/best/` (the bundle `eval` and `identify` load); training stops after --epochs,
+    /// after --patience epochs without improvement, or before an epoch that would overrun
+    /// --time-budget. Killing it at any moment is safe: rerunning the same command resumes
+    /// after the last completed epoch and gives the same result as an unbroken run. The CPU
+    /// backend uses one thread per core; set RAYON_NUM_THREADS to use fewer.
+    Train(crate::commands::train::TrainArgs),
+    /// Score a trained model on a dataset split as the FGNL paper does, and write a report.
+    ///
+    /// Loads the bundle, computes missing features into the cache with the bundle's feature
+    /// config (--channel overrides only the channel, e.g. to score a mixture model on MIR-1K's
+    /// vocals), cuts the split's recordings into the bundle's clips, and scores them at the
+    /// frame (clip) level and at the song level (the paper's vote: clips whose top probability
+    /// is above 0.5 vote, all clips when none is). Prints accuracy, macro F1 and weighted F1 (the
+    /// paper's F1) for both levels; clips of singers the model does not know are counted and
+    /// listed, not scored. Writes <out>/report.md, report.json, predictions.csv,
+    /// confusion_frame.png, confusion_song.png, tsne.png and tsne.csv.
+    Eval(crate::commands::eval::EvalArgs),
+    /// Name the singer of audio files (or of every audio file in folders) with a trained model.
+    ///
+    /// Each file is cut into the bundle's clips; each clip is classified and the file's singer
+    /// is the paper's vote over its clips. Prints per file the singer, the vote share (votes for
+    /// the winner / votes counted), the top 3 singers by mean probability and a per-clip
+    /// timeline. Files that cannot be decoded or are shorter than one clip get one error line
+    /// each; the others go on, and the exit status is 2 if any failed.
+    Identify(crate::commands::identify::IdentifyArgs),
+    /// Run the paper's experiment grid (models x clip lengths x settings x seeds) and write its
+    /// Table 1.
+    ///
+    /// Each cell trains like `singerid train` into `<out>/runs/<cell>/`, evaluates the best
+    /// validation checkpoint on the test part (validation when the data has none) with a full
+    /// report, and updates `<out>/table.md`: Average and Best F1 over seeds, frame and song
+    /// level, per clip length, original audio and vocal-only, with parameter counts, as in the
+    /// FGNL paper's Table 1. Rerunning the same command skips finished cells and resumes the
+    /// unfinished one.
+    Reproduce(crate::commands::reproduce::ReproduceArgs),
+    /// The demo: evaluate the shipped CRNN_FGNL model on the MIR-1K validation songs (frame and
+    /// song level F1, report with confusion matrices and t-SNE in `target/demo/eval/`) and name
+    /// the singer of a few validation recordings. Run from the repository root with
+    /// `../shared` beside it.
+    Demo(crate::commands::demo::DemoArgs),
 }
 
 /// Options for every command.
@@ -231,7 +278,7 @@ pub fn json_name<T: serde::Serialize>(value: &T) -> String {
 }
 
 /// A feature preset plus a command-line override for every [`FeatureConfig`] field.
-#[derive(Debug, clap::Args)]
+#[derive(Clone, Debug, clap::Args)]
 #[command(next_help_heading = "Feature config (a preset, then per-field overrides)")]
 pub struct FeatureConfigArgs {
     /// Named feature configuration to start from; the flags below override single fields

@@ -20,6 +20,11 @@ fn main() -> ExitCode {
     let result = match &args.command {
         Command::Features(features) => commands::features::run(features, &args.global),
         Command::Presets(presets) => commands::presets::run(presets).map(|()| true),
+        Command::Train(train) => commands::train::run(train, &args.global),
+        Command::Eval(eval) => commands::eval::run(eval, &args.global),
+        Command::Identify(identify) => commands::identify::run(identify, &args.global),
+        Command::Reproduce(reproduce) => commands::reproduce::run(reproduce, &args.global),
+        Command::Demo(demo) => commands::demo::run(demo, &args.global),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -18,10 +18,12 @@ pub mod clip;
 pub mod dataset;
 pub mod error;
 pub mod manifest;
+pub mod partition;
 pub mod split;
 pub mod tree;
 
 pub use cache::{ConfigIdentity, FeatureCache, FeatureKey, IndexEntry, Outcome, RecordingOutcome};
 pub use dataset::{AUDIO_EXTENSIONS, Dataset, DatasetSource, Recording, is_audio_path};
 pub use error::DataError;
+pub use partition::{Partition, PartitionError, PartitionMode, partition, song_key};
 pub use split::Split;

@@ -19,13 +19,30 @@
 //! one error type.
 
 pub mod bundle;
+pub mod clips;
 pub mod error;
+pub mod evaluate;
 pub mod metrics;
+pub mod plot;
+pub mod predict;
 pub mod predictions;
+pub mod report;
+pub mod reproduce;
+pub mod trainer;
+pub mod tsne;
 pub mod vote;
 
 pub use bundle::{Bundle, BundleMeta};
+pub use clips::ClipSet;
 pub use error::Error;
+pub use evaluate::{Evaluation, LevelScores, UnknownSinger, evaluate};
 pub use metrics::{Averages, ClassScores, ClassificationReport, ConfusionMatrix};
+pub use predict::predict;
 pub use predictions::Predictions;
+pub use report::{CurvePoint, ReportFiles, RunInfo, write_report};
+pub use trainer::{
+    Control, EpochLog, RunSpec, StepProgress, StopReason, TrainConfig, TrainObserver, TrainOutcome,
+    train,
+};
+pub use tsne::{TsneConfig, tsne};
 pub use vote::{CONFIDENCE_THRESHOLD, ClipPrediction, song_labels, song_vote, song_votes};

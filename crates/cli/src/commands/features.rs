@@ -110,35 +110,14 @@ pub fn run(args: &FeaturesArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
         tracing::error!("{problem}");
     }
 
-    let cache = FeatureCache::create(&args.out, &config)
-        .with_context(|| format!("preparing the feature folder {}", args.out.display()))?;
-    tracing::info!(
-        out = %args.out.display(),
-        config_id = %cache.identity().id,
-        "resolved config written to {}",
-        args.out.join(singerid_data::cache::CONFIG_FILE).display()
-    );
-
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(jobs) = args.jobs {
-        pool = pool.num_threads(jobs.get());
-    }
-    let pool = pool.build().context("starting the worker threads")?;
-
-    let bar = progress_bar(dataset.recordings.len(), global.quiet);
-    logging::show_progress_bar(Some(bar.clone()));
-    let outcomes = pool.install(|| {
-        cache.extract(&dataset.recordings, features_from_file, |done| {
-            if let Outcome::Failed(err) = &done.outcome {
-                tracing::error!("{err}");
-            }
-            bar.inc(1);
-        })
-    });
-    bar.finish_and_clear();
-    logging::show_progress_bar(None);
-    let outcomes =
-        outcomes.with_context(|| format!("writing features to {}", args.out.display()))?;
+    let (cache, outcomes) = fill_cache(
+        &dataset,
+        &args.out,
+        &config,
+        args.jobs,
+        global.quiet,
+        LockWait::Fail,
+    )?;
 
     let summary = summarise(args, &cache, &dataset, &outcomes, started.elapsed());
     let text = match args.format {
@@ -155,6 +134,84 @@ pub fn run(args: &FeaturesArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
         .write_all(text.as_bytes())
         .context("writing the summary to stdout")?;
     Ok(summary.failed == 0)
+}
+
+/// What [`fill_cache`] does when another process holds the cache folder's writer lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockWait {
+    /// Fail at once with the lock error.
+    Fail,
+    /// Wait, polling every 2 s, until the other writer is done (at most this long).
+    Wait(Duration),
+}
+
+/// Makes sure every recording of `dataset` has its features in the cache folder `dir`,
+/// computing the missing ones in parallel (`jobs` threads, default one per core) with a progress
+/// bar on stderr (hidden with `quiet` or when stderr is not a terminal). Per-file failures are
+/// logged as errors and returned as [`Outcome::Failed`]; the batch always finishes.
+///
+/// Returns the cache, still opened for writing (it holds the folder's lock until dropped), and
+/// one outcome per recording in dataset order.
+///
+/// # Errors
+/// An invalid config, an unwritable folder, or the lock held by another run (after waiting, with
+/// [`LockWait::Wait`]).
+pub fn fill_cache(
+    dataset: &Dataset,
+    dir: &Path,
+    config: &FeatureConfig,
+    jobs: Option<NonZeroUsize>,
+    quiet: bool,
+    wait: LockWait,
+) -> anyhow::Result<(FeatureCache, Vec<RecordingOutcome>)> {
+    let started = Instant::now();
+    let mut told = false;
+    let cache = loop {
+        match FeatureCache::create(dir, config) {
+            Err(singerid_data::DataError::Locked { .. }) if matches!(wait, LockWait::Wait(limit) if started.elapsed() < limit) =>
+            {
+                if !told {
+                    tracing::warn!(
+                        "{} is being filled by another run; waiting for it to finish",
+                        dir.display()
+                    );
+                    told = true;
+                }
+                std::thread::sleep(Duration::from_secs(2));
+            }
+            other => {
+                break other
+                    .with_context(|| format!("preparing the feature folder {}", dir.display()))?;
+            }
+        }
+    };
+    tracing::info!(
+        out = %dir.display(),
+        config_id = %cache.identity().id,
+        "resolved config written to {}",
+        dir.join(singerid_data::cache::CONFIG_FILE).display()
+    );
+
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(jobs) = jobs {
+        pool = pool.num_threads(jobs.get());
+    }
+    let pool = pool.build().context("starting the worker threads")?;
+
+    let bar = progress_bar(dataset.recordings.len(), quiet);
+    logging::show_progress_bar(Some(bar.clone()));
+    let outcomes = pool.install(|| {
+        cache.extract(&dataset.recordings, features_from_file, |done| {
+            if let Outcome::Failed(err) = &done.outcome {
+                tracing::error!("{err}");
+            }
+            bar.inc(1);
+        })
+    });
+    bar.finish_and_clear();
+    logging::show_progress_bar(None);
+    let outcomes = outcomes.with_context(|| format!("writing features to {}", dir.display()))?;
+    Ok((cache, outcomes))
 }
 
 fn progress_bar(len: usize, quiet: bool) -> ProgressBar {
