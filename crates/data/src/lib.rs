@@ -9,6 +9,10 @@
 //!   an index beside them. [`FeatureCache::extract`] fills it in parallel (bad files become
 //!   per-file [`Outcome::Failed`]s, never a stopped batch); [`FeatureCache::get`] reads one back.
 //!
+//! - [`partition()`] divides a dataset into train / validation / test recordings by the manifest's
+//!   split column, the papers' album split or a song split ([`split`]), never splitting a song;
+//!   [`clip`] slices recordings into fixed-length clips.
+//!
 //! Data flows `Dataset::open` -> `FeatureCache::create` -> `FeatureCache::extract` (which calls
 //! `singerid_audio::features_from_file`) -> `FeatureCache::get` at training time.
 //! [`DataError`] is the one error type.

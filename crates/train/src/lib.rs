@@ -1,22 +1,23 @@
-//! Training and evaluation of the singer-identification models.
+//! Training and evaluation of the singer-identification models, following the protocol of Kuo,
+//! Wei and Lin, "Positions, Channels, and Layers: Fully Generalized Non-Local Network for Singer
+//! Identification" (AAAI 2021), itself that of Nasrullah & Zhao (2019).
 //!
-//! So far this crate holds the paper's evaluation (Kuo, Wei and Lin, "Positions,
-//! Channels, and Layers: Fully Generalized Non-Local Network for Singer
-//! Identification", AAAI 2021; the protocol of Nasrullah & Zhao 2019):
+//! - [`clips`]: a [`ClipSet`], the non-overlapping clips of a list of recordings (from the
+//!   feature cache, or from features computed on the fly), with their labels.
+//! - [`trainer`]: [`train`] runs epochs of Adam on softmax cross-entropy, validates after each,
+//!   keeps the best validation epoch as a [`bundle`] and a resumable `last/` checkpoint (atomic
+//!   writes; a rerun resumes), with early stopping and a wall-clock budget.
+//! - [`predict`](mod@predict): a model on a [`ClipSet`] -> [`Predictions`] (softmax and embedding per clip).
+//! - [`evaluate`](mod@evaluate): frame (clip) level and song level scores; [`metrics`] holds the
+//!   scikit-learn-exact [`ConfusionMatrix`] and F1s, [`vote`] the paper's song vote (confident
+//!   clips only, fallback to all, ties to the lowest class).
+//! - [`report`]: `report.md` / `report.json`, with [`plot`] (confusion matrices, learning curve,
+//!   t-SNE scatter as PNG) and [`tsne`](mod@tsne) (exact, seeded t-SNE).
+//! - [`reproduce`]: the paper's grid of runs and its Table 1 layout.
 //!
-//! - [`metrics`]: a [`ConfusionMatrix`] (rows = true class) built from clip or
-//!   song labels, and from it accuracy, per-class precision / recall / F1,
-//!   macro and weighted averages with scikit-learn's conventions, and the
-//!   row-normalised matrix, gathered in a [`ClassificationReport`].
-//! - [`vote`]: the song-level decision, a majority vote over a song's clips
-//!   that counts only confident clips ([`song_vote`], [`song_votes`]), and
-//!   the songs' true classes ([`song_labels`]).
-//!
-//! Data flows: clip softmax outputs -> argmax -> [`ConfusionMatrix`] (frame
-//! level); clip softmax outputs grouped by song -> [`song_votes`] (with
-//! [`song_labels`] for the truth) -> [`ConfusionMatrix`] (song level). The
-//! training loop, checkpoints, reports and plots come later. [`Error`] is the
-//! one error type.
+//! Data flows: dataset + feature cache -> [`ClipSet`] -> [`train`] -> `best/` [`Bundle`] ->
+//! [`predict()`] -> [`Predictions`] -> [`evaluate()`] -> [`write_report`]. [`Error`] is the one
+//! error type.
 
 pub mod bundle;
 pub mod clips;

@@ -1,7 +1,7 @@
 //! Clip predictions: what a model says about every clip of a dataset, the input of evaluation
-//! ([`crate::evaluate`]) and of `singerid identify`.
+//! ([`crate::evaluate()`]) and of `singerid identify`.
 //!
-//! Produced by [`crate::predict`] (model on clips) and consumed by the metrics, the song vote,
+//! Produced by [`crate::predict()`] (model on clips) and consumed by the metrics, the song vote,
 //! the reports and the plots, so that none of those needs a model or a backend.
 
 use serde::{Deserialize, Serialize};
