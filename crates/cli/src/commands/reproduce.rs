@@ -19,8 +19,10 @@ use singerid_train::report::{CurvePoint, RunInfo, write_report};
 use singerid_train::reproduce::{Cell, CellResult, Grid, Score, Setting, table_markdown};
 use singerid_train::{ClipSet, bundle};
 
-use crate::args::{ChannelArg, FeatureConfigArgs, GlobalArgs, json_name};
-use crate::commands::train::{ModelArg, SplitArg, TrainArgs, prepare, train_prepared};
+use crate::args::{ChannelArg, GlobalArgs, json_name};
+use crate::commands::train::{
+    ModelArg, SplitArg, TrainArgs, TrainingOptions, prepare, train_prepared,
+};
 
 /// File name of a finished cell's scores.
 const RESULT_FILE: &str = "result.json";
@@ -59,46 +61,8 @@ pub struct ReproduceArgs {
     #[arg(long, value_delimiter = ',', default_values_t = [0u64, 21, 42])]
     pub seeds: Vec<u64>,
 
-    /// How recordings are divided (see `singerid train --help`) [default: manifest when the
-    /// manifest has a split column, else album].
-    #[arg(long, value_enum)]
-    pub split: Option<SplitArg>,
-
-    /// Drop the last full clip of every recording, as the authors' code did.
-    #[arg(long)]
-    pub drop_last_clip: bool,
-
     #[command(flatten)]
-    pub features: FeatureConfigArgs,
-
-    /// Feature cache folder (shared by all cells).
-    #[arg(
-        long,
-        value_name = "DIR",
-        env = "SINGERID_FEATURES_DIR",
-        default_value = "singerid-features"
-    )]
-    pub cache: PathBuf,
-
-    /// Adam's learning rate.
-    #[arg(long, value_name = "LR", default_value_t = 1e-4)]
-    pub lr: f64,
-
-    /// Clips per training batch.
-    #[arg(long, value_name = "N", default_value_t = 16)]
-    pub batch_size: usize,
-
-    /// Maximum epochs per cell.
-    #[arg(long, value_name = "N", default_value_t = 100)]
-    pub epochs: usize,
-
-    /// Early-stopping patience per cell, in epochs (0: never stop early).
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub patience: usize,
-
-    /// Wall-clock training budget per cell, in minutes.
-    #[arg(long, value_name = "MINUTES")]
-    pub time_budget: Option<f64>,
+    pub options: TrainingOptions,
 }
 
 /// The two settings, for clap.
@@ -213,26 +177,18 @@ fn run_cell(
     cell: &Cell,
     dir: &Path,
 ) -> anyhow::Result<CellResult> {
-    let mut features = args.features.clone();
+    let mut options = args.options.clone();
     if cell.setting == Setting::VocalOnly {
-        features.channel = Some(args.vocal_channel);
+        options.features.channel = Some(args.vocal_channel);
     }
     let train_args = TrainArgs {
         data: args.data.clone(),
-        split: args.split,
         seed: cell.seed,
         model: model_arg(cell.model),
         clip_seconds: cell.clip_seconds,
-        drop_last_clip: args.drop_last_clip,
-        features,
-        cache: args.cache.clone(),
-        lr: args.lr,
-        batch_size: args.batch_size,
-        epochs: args.epochs,
-        patience: args.patience,
-        time_budget: args.time_budget,
         out: dir.to_owned(),
         restart: false,
+        options,
     };
     let prepared = prepare(&train_args, global)?;
     let outcome = train_prepared(&train_args, global, &prepared)?;
@@ -345,7 +301,8 @@ fn write_tables(args: &ReproduceArgs, grid: &Grid, results: &[CellResult]) -> an
          finished. Learning rate {}, batch {}, at most {} epochs, patience {}{}.\n\n\
          ## F1 (weighted, the paper's figure)\n\n",
         args.data.display(),
-        args.split
+        args.options
+            .split
             .map_or("default (manifest column, else album)", |s| match s {
                 SplitArg::Manifest => "manifest column",
                 SplitArg::Album => "album (per seed)",
@@ -354,11 +311,12 @@ fn write_tables(args: &ReproduceArgs, grid: &Grid, results: &[CellResult]) -> an
         scored.into_iter().collect::<Vec<_>>().join(", "),
         results.len(),
         grid.cells().len(),
-        args.lr,
-        args.batch_size,
-        args.epochs,
-        args.patience,
-        args.time_budget
+        args.options.lr,
+        args.options.batch_size,
+        args.options.epochs,
+        args.options.patience,
+        args.options
+            .time_budget
             .map_or(String::new(), |m| format!(", time budget {m} min per run")),
     );
     text.push_str(&table_markdown(grid, results, Score::Weighted));

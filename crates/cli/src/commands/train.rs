@@ -37,13 +37,6 @@ pub struct TrainArgs {
     #[arg(long, value_name = "ROOT|CSV")]
     pub data: PathBuf,
 
-    /// How recordings are divided into train / validation / test: the manifest's `split` column,
-    /// the papers' album split (one test and one validation album per singer, seeded), or a
-    /// stratified song split (10 % test, 10 % of the rest validation, seeded). Songs never
-    /// straddle two sides. [default: manifest when the manifest has a split column, else album]
-    #[arg(long, value_enum)]
-    pub split: Option<SplitArg>,
-
     /// Seed of the album or song split and of training (weights, dropout, shuffling). The same
     /// seed gives the same metrics on the same machine and thread count.
     #[arg(long, default_value_t = 0)]
@@ -57,6 +50,31 @@ pub struct TrainArgs {
     /// 313 frames (1 + floor(seconds * sample_rate / hop)).
     #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
     pub clip_seconds: f64,
+
+    /// The run folder: train.json, log.csv, log.jsonl, split.csv, best/ (the bundle of the best
+    /// validation epoch, for `eval` and `identify`), last/ (the resumable checkpoint). Rerunning
+    /// the same command resumes after the last completed epoch; a different configuration is
+    /// refused unless --restart.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Delete the run folder's training files and start over.
+    #[arg(long)]
+    pub restart: bool,
+
+    #[command(flatten)]
+    pub options: TrainingOptions,
+}
+
+/// The data and training options shared by `train` and `reproduce`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct TrainingOptions {
+    /// How recordings are divided into train / validation / test: the manifest's `split` column,
+    /// the papers' album split (one test and one validation album per singer, seeded), or a
+    /// stratified song split (10 % test, 10 % of the rest validation, seeded). Songs never
+    /// straddle two sides. [default: manifest when the manifest has a split column, else album]
+    #[arg(long, value_enum)]
+    pub split: Option<SplitArg>,
 
     /// Drop the last full clip of every recording, as the authors' code did (for exact
     /// reproduction; by default every full clip is used).
@@ -93,17 +111,6 @@ pub struct TrainArgs {
     /// across resumes; the estimate is the mean epoch time so far).
     #[arg(long, value_name = "MINUTES")]
     pub time_budget: Option<f64>,
-
-    /// The run folder: train.json, log.csv, log.jsonl, split.csv, best/ (the bundle of the best
-    /// validation epoch, for `eval` and `identify`), last/ (the resumable checkpoint). Rerunning
-    /// the same command resumes after the last completed epoch; a different configuration is
-    /// refused unless --restart.
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
-
-    /// Delete the run folder's training files and start over.
-    #[arg(long)]
-    pub restart: bool,
 
     #[command(flatten)]
     pub features: FeatureConfigArgs,
@@ -206,7 +213,7 @@ pub fn run(args: &TrainArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
 /// # Errors
 /// As [`run`], before any training.
 pub fn prepare(args: &TrainArgs, global: &GlobalArgs) -> anyhow::Result<Prepared> {
-    let features = args.features.resolve();
+    let features = args.options.features.resolve();
     features.validate()?;
     let kind = ModelKind::from(args.model);
     if kind.uses_melody() {
@@ -230,7 +237,7 @@ pub fn prepare(args: &TrainArgs, global: &GlobalArgs) -> anyhow::Result<Prepared
     for problem in &dataset.problems {
         tracing::error!("{problem}");
     }
-    let mode = match args.split {
+    let mode = match args.options.split {
         Some(split) => PartitionMode::from(split),
         None if dataset.recordings.iter().any(|r| r.split.is_some()) => PartitionMode::Manifest,
         None => PartitionMode::Album,
@@ -251,7 +258,7 @@ pub fn prepare(args: &TrainArgs, global: &GlobalArgs) -> anyhow::Result<Prepared
 
     let (cache, outcomes) = fill_cache(
         &dataset,
-        &args.cache,
+        &args.options.cache,
         &features,
         None,
         global.quiet,
@@ -262,7 +269,7 @@ pub fn prepare(args: &TrainArgs, global: &GlobalArgs) -> anyhow::Result<Prepared
             problems.push(err.to_string());
         }
     }
-    let last = if args.drop_last_clip {
+    let last = if args.options.drop_last_clip {
         LastClip::Drop
     } else {
         LastClip::Keep
@@ -285,12 +292,12 @@ pub fn prepare(args: &TrainArgs, global: &GlobalArgs) -> anyhow::Result<Prepared
 
     let mut config = TrainConfig::new(kind, frames);
     config.last_clip = last;
-    config.learning_rate = args.lr;
-    config.batch_size = args.batch_size;
-    config.max_epochs = args.epochs;
-    config.patience = args.patience;
+    config.learning_rate = args.options.lr;
+    config.batch_size = args.options.batch_size;
+    config.max_epochs = args.options.epochs;
+    config.patience = args.options.patience;
     config.seed = args.seed;
-    config.time_budget_seconds = args.time_budget.map(|minutes| minutes * 60.0);
+    config.time_budget_seconds = args.options.time_budget.map(|minutes| minutes * 60.0);
 
     let count = |set: &ClipSet| json!({"recordings": set.recording_count(), "songs": set.song_count(), "clips": set.len()});
     let spec = RunSpec {
