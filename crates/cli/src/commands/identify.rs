@@ -383,9 +383,10 @@ fn render_text(r: &FileResult) -> String {
         .collect();
     out.push_str(&format!("  top {}: {}\n", r.top.len(), top.join(", ")));
     for c in &r.clips {
+        let span = format!("{:.2}-{:.2} s", c.start_s, c.end_s);
         out.push_str(&format!(
-            "  {:>8.2}-{:<8.2} s  {} {:.3}\n",
-            c.start_s, c.end_s, c.singer, c.probability
+            "  {span:>18}  {} {:.3}\n",
+            c.singer, c.probability
         ));
     }
     out
