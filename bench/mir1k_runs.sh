@@ -32,9 +32,11 @@ run() { # name model channel lr
 LOAD_PID=$!
 trap 'kill $LOAD_PID 2>/dev/null || true' EXIT
 
-run crnn-mixture crnn mix "$LR" &
-run crnn-mixture-lr1e-4 crnn mix 1e-4 &
-run fgnl_backbone-mixture fgnl_backbone mix "$LR" &
-run crnn_fgnl-mixture crnn_fgnl mix "$LR" &
-run crnn_fgnl-vocal crnn_fgnl right "$LR" &
-wait
+# Wait for the runs only: a bare `wait` would also wait for the load logger, forever.
+RUNS=()
+run crnn-mixture crnn mix "$LR" & RUNS+=($!)
+run crnn-mixture-lr1e-4 crnn mix 1e-4 & RUNS+=($!)
+run fgnl_backbone-mixture fgnl_backbone mix "$LR" & RUNS+=($!)
+run crnn_fgnl-mixture crnn_fgnl mix "$LR" & RUNS+=($!)
+run crnn_fgnl-vocal crnn_fgnl right "$LR" & RUNS+=($!)
+wait "${RUNS[@]}"
