@@ -53,13 +53,6 @@ pub struct Bundle {
     pub meta: BundleMeta,
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.to_owned(),
-        source,
-    }
-}
-
 /// Saves `model` and `meta` into the folder `dir`, atomically replacing any bundle there.
 ///
 /// # Errors
@@ -69,7 +62,7 @@ pub fn save(model: &Model, meta: &BundleMeta, dir: &Path) -> Result<(), Error> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(io(parent))?;
+    std::fs::create_dir_all(parent).map_err(Error::io(parent))?;
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -77,14 +70,14 @@ pub fn save(model: &Model, meta: &BundleMeta, dir: &Path) -> Result<(), Error> {
     let staging = tempfile::Builder::new()
         .prefix(&format!(".{name}.tmp"))
         .tempdir_in(parent)
-        .map_err(io(parent))?;
+        .map_err(Error::io(parent))?;
     checkpoint::save(model, staging.path())?;
     let meta_path = staging.path().join(META_FILE);
     let json = serde_json::to_string_pretty(meta).map_err(|e| Error::Json {
         path: meta_path.clone(),
         message: e.to_string(),
     })?;
-    std::fs::write(&meta_path, json + "\n").map_err(io(&meta_path))?;
+    std::fs::write(&meta_path, json + "\n").map_err(Error::io(&meta_path))?;
     let staged = staging.keep();
     replace_dir(&staged, dir)
 }
@@ -94,14 +87,14 @@ pub fn save(model: &Model, meta: &BundleMeta, dir: &Path) -> Result<(), Error> {
 fn replace_dir(from: &Path, to: &Path) -> Result<(), Error> {
     let old: Option<PathBuf> = if to.exists() {
         let aside = from.with_extension("old");
-        std::fs::rename(to, &aside).map_err(io(to))?;
+        std::fs::rename(to, &aside).map_err(Error::io(to))?;
         Some(aside)
     } else {
         None
     };
-    std::fs::rename(from, to).map_err(io(to))?;
+    std::fs::rename(from, to).map_err(Error::io(to))?;
     if let Some(old) = old {
-        std::fs::remove_dir_all(&old).map_err(io(&old))?;
+        std::fs::remove_dir_all(&old).map_err(Error::io(&old))?;
     }
     Ok(())
 }
@@ -112,7 +105,7 @@ fn replace_dir(from: &Path, to: &Path) -> Result<(), Error> {
 /// [`Error::Io`], [`Error::Json`], [`Error::Bundle`] for a wrong format or version.
 pub fn load_meta(dir: &Path) -> Result<BundleMeta, Error> {
     let path = dir.join(META_FILE);
-    let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+    let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
     let meta: BundleMeta = serde_json::from_str(&text).map_err(|e| Error::Json {
         path: path.clone(),
         message: e.to_string(),

@@ -80,3 +80,13 @@ pub enum Error {
     #[error(transparent)]
     Data(#[from] singerid_data::DataError),
 }
+
+impl Error {
+    /// A closure turning an I/O error on `path` into [`Error::Io`], for `map_err`.
+    pub fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+        move |source| Error::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}

@@ -188,13 +188,6 @@ struct TsneJson {
     seed: u64,
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.to_owned(),
-        source,
-    }
-}
-
 fn csv_error(path: &Path, err: csv::Error) -> Error {
     Error::Io {
         path: path.to_owned(),
@@ -227,7 +220,7 @@ pub fn write_report(
             right: predictions.classes.len(),
         });
     }
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
     let classes = &eval.classes;
 
     let predictions_csv = dir.join("predictions.csv");
@@ -314,10 +307,10 @@ pub fn write_report(
         path: files.json.clone(),
         message: e.to_string(),
     })?;
-    std::fs::write(&files.json, text + "\n").map_err(io(&files.json))?;
+    std::fs::write(&files.json, text + "\n").map_err(Error::io(&files.json))?;
 
     let markdown = render_markdown(eval, predictions, info, &files, tsne_info.as_ref(), songs);
-    std::fs::write(&files.markdown, markdown).map_err(io(&files.markdown))?;
+    std::fs::write(&files.markdown, markdown).map_err(Error::io(&files.markdown))?;
     Ok(files)
 }
 
@@ -352,7 +345,7 @@ fn write_predictions_csv(path: &Path, p: &Predictions) -> Result<(), Error> {
         ])
         .map_err(|e| csv_error(path, e))?;
     }
-    out.flush().map_err(io(path))
+    out.flush().map_err(Error::io(path))
 }
 
 /// The t-SNE map of the clips' embeddings: `tsne.png` and `tsne.csv`, or nothing when fewer
@@ -410,7 +403,7 @@ fn write_tsne(
         ])
         .map_err(|e| csv_error(&csv_path, e))?;
     }
-    out.flush().map_err(io(&csv_path))?;
+    out.flush().map_err(Error::io(&csv_path))?;
 
     let png_path = dir.join("tsne.png");
     plot::scatter_png(

@@ -355,13 +355,6 @@ struct TrainState {
     optimizer_blake3: String,
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.to_owned(),
-        source,
-    }
-}
-
 fn run_error(path: &Path, message: impl Into<String>) -> Error {
     Error::Bundle {
         path: path.to_owned(),
@@ -722,7 +715,7 @@ pub fn prepare_run_dir(
     spec: &RunSpec,
     restart: bool,
 ) -> Result<(), Error> {
-    std::fs::create_dir_all(run_dir).map_err(io(run_dir))?;
+    std::fs::create_dir_all(run_dir).map_err(Error::io(run_dir))?;
     if restart {
         wipe(run_dir)?;
     }
@@ -734,13 +727,13 @@ fn wipe(run_dir: &Path) -> Result<(), Error> {
     for name in [TRAIN_FILE, LOG_CSV, LOG_JSONL, "split.csv"] {
         let path = run_dir.join(name);
         if path.exists() {
-            std::fs::remove_file(&path).map_err(io(&path))?;
+            std::fs::remove_file(&path).map_err(Error::io(&path))?;
         }
     }
     for name in [BEST_DIR, LAST_DIR, STAGING_DIR, ASIDE_DIR] {
         let path = run_dir.join(name);
         if path.exists() {
-            std::fs::remove_dir_all(&path).map_err(io(&path))?;
+            std::fs::remove_dir_all(&path).map_err(Error::io(&path))?;
         }
     }
     Ok(())
@@ -756,7 +749,7 @@ fn prepare_run_file(run_dir: &Path, config: &TrainConfig, spec: &RunSpec) -> Res
         spec: spec.clone(),
     };
     if path.exists() {
-        let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+        let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
         let found: RunFile = serde_json::from_str(&text).map_err(|e| {
             run_error(
                 &path,
@@ -806,9 +799,9 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let mut file = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(parent)
-        .map_err(io(parent))?;
-    file.write_all(bytes).map_err(io(path))?;
-    file.as_file().sync_all().map_err(io(path))?;
+        .map_err(Error::io(parent))?;
+    file.write_all(bytes).map_err(Error::io(path))?;
+    file.as_file().sync_all().map_err(Error::io(path))?;
     file.persist(path).map_err(|e| Error::Io {
         path: path.to_owned(),
         source: e.error,
@@ -821,7 +814,7 @@ fn read_log(run_dir: &Path) -> Result<Vec<EpochLog>, Error> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+    let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
     let mut rows = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -884,22 +877,22 @@ fn append_log(run_dir: &Path, row: &EpochLog) -> Result<(), Error> {
             .append(true)
             .create(true)
             .open(&path)
-            .map_err(io(&path))?;
-        file.write_all(text.as_bytes()).map_err(io(&path))?;
-        file.sync_all().map_err(io(&path))?;
+            .map_err(Error::io(&path))?;
+        file.write_all(text.as_bytes()).map_err(Error::io(&path))?;
+        file.sync_all().map_err(Error::io(&path))?;
     }
     Ok(())
 }
 
 fn hash_file(path: &Path) -> Result<String, Error> {
-    let bytes = std::fs::read(path).map_err(io(path))?;
+    let bytes = std::fs::read(path).map_err(Error::io(path))?;
     Ok(blake3::hash(&bytes).to_hex().to_string())
 }
 
 fn sync_file(path: &Path) -> Result<(), Error> {
     File::open(path)
         .and_then(|f| f.sync_all())
-        .map_err(io(path))
+        .map_err(Error::io(path))
 }
 
 /// Writes `last/` (model, optimizer, state) through a staging folder.
@@ -911,9 +904,9 @@ fn save_last(
 ) -> Result<(), Error> {
     let staging = run_dir.join(STAGING_DIR);
     if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
+        std::fs::remove_dir_all(&staging).map_err(Error::io(&staging))?;
     }
-    std::fs::create_dir_all(&staging).map_err(io(&staging))?;
+    std::fs::create_dir_all(&staging).map_err(Error::io(&staging))?;
     let model_path = staging.join(LAST_MODEL);
     let mut store = BurnpackStore::from_file(&model_path).overwrite(true);
     model
@@ -936,14 +929,14 @@ fn save_last(
     let last = run_dir.join(LAST_DIR);
     let aside = run_dir.join(ASIDE_DIR);
     if aside.exists() {
-        std::fs::remove_dir_all(&aside).map_err(io(&aside))?;
+        std::fs::remove_dir_all(&aside).map_err(Error::io(&aside))?;
     }
     if last.exists() {
-        std::fs::rename(&last, &aside).map_err(io(&last))?;
+        std::fs::rename(&last, &aside).map_err(Error::io(&last))?;
     }
-    std::fs::rename(&staging, &last).map_err(io(&last))?;
+    std::fs::rename(&staging, &last).map_err(Error::io(&last))?;
     if aside.exists() {
-        std::fs::remove_dir_all(&aside).map_err(io(&aside))?;
+        std::fs::remove_dir_all(&aside).map_err(Error::io(&aside))?;
     }
     Ok(())
 }
@@ -968,11 +961,11 @@ fn load_last(
         } else {
             &aside
         };
-        std::fs::rename(from, &last).map_err(io(&last))?;
+        std::fs::rename(from, &last).map_err(Error::io(&last))?;
     }
     for leftover in [&staging, &aside] {
         if leftover.exists() {
-            std::fs::remove_dir_all(leftover).map_err(io(leftover))?;
+            std::fs::remove_dir_all(leftover).map_err(Error::io(leftover))?;
         }
     }
     if !last.exists() {

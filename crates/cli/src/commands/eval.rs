@@ -1,7 +1,6 @@
 //! `singerid eval`: score a trained model on a dataset split the way the FGNL paper does
 //! (frame-level and song-level accuracy, macro F1, weighted F1) and write a report folder.
 
-use std::io::Write;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -297,19 +296,7 @@ pub fn run(args: &EvalArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
             .collect(),
         report: files.markdown.clone(),
     };
-    let text = match args.format {
-        OutputFormat::Text => render_text(&summary, &evaluation),
-        OutputFormat::Json => {
-            let mut json =
-                serde_json::to_string_pretty(&summary).context("serialising the summary")?;
-            json.push('\n');
-            json
-        }
-    };
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .context("writing the summary to stdout")?;
+    super::print_summary(args.format, &summary, || render_text(&summary, &evaluation))?;
     Ok(failed.is_empty() && dataset.problems.is_empty())
 }
 

@@ -1,6 +1,6 @@
 //! `singerid features`: fill a feature cache for a dataset and print a summary.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -120,19 +120,7 @@ pub fn run(args: &FeaturesArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     )?;
 
     let summary = summarise(args, &cache, &dataset, &outcomes, started.elapsed());
-    let text = match args.format {
-        OutputFormat::Text => render_text(&summary),
-        OutputFormat::Json => {
-            let mut json =
-                serde_json::to_string_pretty(&summary).context("serialising the summary")?;
-            json.push('\n');
-            json
-        }
-    };
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .context("writing the summary to stdout")?;
+    super::print_summary(args.format, &summary, || render_text(&summary))?;
     Ok(summary.failed == 0)
 }
 

@@ -8,3 +8,28 @@ pub mod identify;
 pub mod presets;
 pub mod reproduce;
 pub mod train;
+
+use std::io::Write;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::args::OutputFormat;
+
+/// Prints a command's summary on stdout: `text` for people, or `summary` as pretty JSON.
+pub(crate) fn print_summary<S: Serialize>(
+    format: OutputFormat,
+    summary: &S,
+    text: impl FnOnce() -> String,
+) -> anyhow::Result<()> {
+    let out = match format {
+        OutputFormat::Text => text(),
+        OutputFormat::Json => {
+            serde_json::to_string_pretty(summary).context("serialising the summary")? + "\n"
+        }
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(out.as_bytes())
+        .context("writing the summary to stdout")
+}
