@@ -1,10 +1,15 @@
 //! Command-line arguments: the top-level parser, global options, and the typed mirrors of the
 //! library enums that clap needs (`ValueEnum`); library crates never see clap types.
 
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use singerid_audio::{Channel, DbScale, FeatureConfig, MelNorm, MelScale, PadMode, Preset};
+use singerid_data::CacheOptions;
+use singerid_infer::DeviceChoice;
+use singerid_models::ModelKind;
 
 use crate::commands::{features::FeaturesArgs, presets::PresetsArgs};
 
@@ -376,6 +381,73 @@ impl FeatureConfigArgs {
         }
         config
     }
+}
+
+/// The feature cache, shared by every command that computes features.
+#[derive(Clone, Debug, clap::Args)]
+#[command(next_help_heading = "Feature cache")]
+pub struct CacheArgs {
+    /// Feature cache folder: one safetensors file per recording and config, keyed by a hash of
+    /// the audio bytes and the config (reruns skip what is there; shared safely between runs).
+    #[arg(
+        long = "cache",
+        visible_alias = "out",
+        value_name = "DIR",
+        env = "SINGERID_FEATURES_DIR",
+        default_value = "singerid-features"
+    )]
+    pub dir: PathBuf,
+
+    /// Worker threads for decoding and feature extraction [default: one per CPU core].
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+}
+
+impl CacheArgs {
+    /// The library's options, waiting up to `lock_wait` for another run filling the folder.
+    pub fn options(&self, lock_wait: std::time::Duration) -> CacheOptions {
+        CacheOptions {
+            dir: self.dir.clone(),
+            jobs: self.jobs,
+            lock_wait,
+        }
+    }
+}
+
+/// Where models run.
+#[derive(Clone, Copy, Debug, clap::Args)]
+pub struct DeviceArgs {
+    /// Where the model runs: cpu (burn-flex; threads from RAYON_NUM_THREADS, default one per
+    /// core), cuda or wgpu (only in builds with `--features cuda` / `--features wgpu`).
+    #[arg(long, value_name = "DEVICE", default_value = "cpu", value_parser = parse_device)]
+    pub device: DeviceChoice,
+}
+
+fn parse_device(s: &str) -> Result<DeviceChoice, String> {
+    let choice: DeviceChoice = s
+        .parse()
+        .map_err(|e: singerid_infer::Error| e.to_string())?;
+    choice.device().map(|_| choice).map_err(|e| e.to_string())
+}
+
+/// A model name, checked against the models singerid knows.
+pub fn parse_model(s: &str) -> Result<ModelKind, String> {
+    s.parse()
+        .map_err(|e: singerid_models::ModelError| e.to_string())
+}
+
+/// The command line as typed (arguments quoted when they hold spaces), for reports.
+pub fn command_line() -> String {
+    std::env::args()
+        .map(|a| {
+            if a.contains(char::is_whitespace) {
+                format!("'{a}'")
+            } else {
+                a
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]

@@ -17,17 +17,22 @@
 //! `singerid_audio::features_from_file`) -> `FeatureCache::get` at training time.
 //! [`DataError`] is the one error type.
 
+pub mod atomic;
 pub mod cache;
 pub mod clip;
 pub mod dataset;
 pub mod error;
 pub mod manifest;
 pub mod partition;
+pub mod progress;
 pub mod split;
 pub mod tree;
 
-pub use cache::{ConfigIdentity, FeatureCache, FeatureKey, IndexEntry, Outcome, RecordingOutcome};
+pub use cache::{
+    CacheOptions, ConfigIdentity, FeatureCache, FeatureKey, IndexEntry, Outcome, RecordingOutcome,
+};
 pub use dataset::{AUDIO_EXTENSIONS, Dataset, DatasetSource, Recording, is_audio_path};
 pub use error::DataError;
 pub use partition::{Partition, PartitionError, PartitionMode, partition, song_key};
+pub use progress::{Progress, Silent};
 pub use split::Split;

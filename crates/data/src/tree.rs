@@ -38,16 +38,91 @@ pub struct TreeScan {
 /// [`DataError::ReadDir`] when `root` itself cannot be listed. Everything below the root that
 /// fails is collected in [`TreeScan::problems`] instead.
 pub fn scan(root: &Path) -> Result<TreeScan, DataError> {
+    let found = walk(root)?;
+    let mut scan = TreeScan {
+        recordings: Vec::new(),
+        problems: found.problems,
+    };
+    for file in found.files {
+        match file.relative.as_slice() {
+            [.., singer, album] => {
+                let recording = recording(root, &file, singer, album);
+                scan.recordings.push(recording);
+            }
+            _ => scan.problems.push(DataError::MisplacedAudio {
+                path: file.path,
+                root: root.to_path_buf(),
+            }),
+        }
+    }
+    Ok(scan)
+}
+
+/// An audio file found by [`walk`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundFile {
+    /// The file (the root joined with the folders below it and the file name).
+    pub path: PathBuf,
+    /// The folder names from the root down to the file's folder.
+    pub relative: Vec<String>,
+    /// The file name.
+    pub name: String,
+}
+
+/// The audio files below one root, in sorted walk order, and what could not be read.
+#[derive(Debug, Default)]
+pub struct Walk {
+    /// Audio files (see [`crate::AUDIO_EXTENSIONS`]), sorted by path.
+    pub files: Vec<FoundFile>,
+    /// Entries that could not be read.
+    pub problems: Vec<DataError>,
+}
+
+/// Walks every folder below `root` (sorted, following symbolic links, skipping hidden entries)
+/// and collects the audio files at any depth. The one folder walk of singerid: datasets
+/// ([`scan`]) and `identify`'s folders ([`audio_files`]) both use it.
+///
+/// # Errors
+/// [`DataError::ReadDir`] when `root` itself cannot be listed. Everything below the root that
+/// fails is collected in [`Walk::problems`] instead.
+pub fn walk(root: &Path) -> Result<Walk, DataError> {
     let entries = read_dir_sorted(root)?;
-    let mut scan = TreeScan::default();
+    let mut found = Walk::default();
     let canonical_root = fs::canonicalize(root).map_err(|source| DataError::ReadDir {
         path: root.to_path_buf(),
         source,
     })?;
     let mut ancestors = vec![canonical_root];
     let mut relative = Vec::new();
-    walk_entries(root, entries, &mut relative, &mut ancestors, &mut scan);
-    Ok(scan)
+    walk_entries(entries, &mut relative, &mut ancestors, &mut found);
+    Ok(found)
+}
+
+/// The audio files named by `inputs`: a file as given (whatever its extension, so that a format
+/// the decoder does not know is reported for that file), a folder's audio files at any depth
+/// (sorted). Inputs that do not exist and folders that cannot be read become problems.
+pub fn audio_files(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<DataError>) {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            match walk(input) {
+                Ok(found) => {
+                    files.extend(found.files.into_iter().map(|f| f.path));
+                    problems.extend(found.problems);
+                }
+                Err(problem) => problems.push(problem),
+            }
+        } else if input.exists() {
+            files.push(input.clone());
+        } else {
+            problems.push(DataError::Access {
+                path: input.clone(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
+            });
+        }
+    }
+    (files, problems)
 }
 
 fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
@@ -67,11 +142,10 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
 /// Handles the (sorted) entries of one directory; `relative` holds the components from the
 /// root down to that directory, `ancestors` their canonical paths (for loop detection).
 fn walk_entries(
-    root: &Path,
     entries: Vec<PathBuf>,
     relative: &mut Vec<String>,
     ancestors: &mut Vec<PathBuf>,
-    scan: &mut TreeScan,
+    scan: &mut Walk,
 ) {
     for path in entries {
         let Some(name) = path.file_name() else {
@@ -99,30 +173,27 @@ fn walk_entries(
             }
         };
         if metadata.is_dir() {
-            visit_dir(root, path, &name, relative, ancestors, scan);
+            visit_dir(path, &name, relative, ancestors, scan);
         } else if !is_audio_path(&path) {
             tracing::debug!(path = %path.display(), "skipping non-audio file");
         } else if !metadata.is_file() {
             scan.problems.push(DataError::NotRegularFile { path });
-        } else if let [.., singer, album] = relative.as_slice() {
-            let recording = recording(root, path, &name, relative, singer, album);
-            scan.recordings.push(recording);
         } else {
-            scan.problems.push(DataError::MisplacedAudio {
+            scan.files.push(FoundFile {
                 path,
-                root: root.to_path_buf(),
+                relative: relative.clone(),
+                name,
             });
         }
     }
 }
 
 fn visit_dir(
-    root: &Path,
     path: PathBuf,
     name: &str,
     relative: &mut Vec<String>,
     ancestors: &mut Vec<PathBuf>,
-    scan: &mut TreeScan,
+    scan: &mut Walk,
 ) {
     if relative.len() >= MAX_DEPTH {
         tracing::warn!(
@@ -151,35 +222,29 @@ fn visit_dir(
     };
     relative.push(name.to_owned());
     ancestors.push(canonical);
-    walk_entries(root, entries, relative, ancestors, scan);
+    walk_entries(entries, relative, ancestors, scan);
     ancestors.pop();
     relative.pop();
 }
 
-/// The recording for the audio file `<root>/<relative...>/<file_name>` whose last two folders
-/// are `singer` and `album`.
-fn recording(
-    root: &Path,
-    abs_path: PathBuf,
-    file_name: &str,
-    relative: &[String],
-    singer: &str,
-    album: &str,
-) -> Recording {
-    let path: PathBuf = relative
+/// The recording for the audio file `file` found below `root` whose last two folders are
+/// `singer` and `album`.
+fn recording(root: &Path, file: &FoundFile, singer: &str, album: &str) -> Recording {
+    let path: PathBuf = file
+        .relative
         .iter()
         .map(String::as_str)
-        .chain([file_name])
+        .chain([file.name.as_str()])
         .collect();
-    debug_assert_eq!(abs_path, root.join(&path));
-    let song = Path::new(file_name)
+    debug_assert_eq!(file.path, root.join(&path));
+    let song = Path::new(&file.name)
         .file_stem()
         .and_then(|stem| stem.to_str())
-        .unwrap_or(file_name)
+        .unwrap_or(&file.name)
         .to_owned();
     Recording {
         path,
-        abs_path,
+        abs_path: file.path.clone(),
         singer: singer.to_owned(),
         album: Some(album.to_owned()),
         song,

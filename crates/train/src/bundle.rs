@@ -82,21 +82,9 @@ pub fn save(model: &Model, meta: &BundleMeta, dir: &Path) -> Result<(), Error> {
     replace_dir(&staged, dir)
 }
 
-/// Moves the folder `from` to `to`, replacing `to` if it exists: the old folder is first moved
-/// aside, then removed once the new one is in place.
+/// Moves the complete folder `from` to `to`, replacing it (see [`singerid_data::atomic`]).
 fn replace_dir(from: &Path, to: &Path) -> Result<(), Error> {
-    let old: Option<PathBuf> = if to.exists() {
-        let aside = from.with_extension("old");
-        std::fs::rename(to, &aside).map_err(Error::io(to))?;
-        Some(aside)
-    } else {
-        None
-    };
-    std::fs::rename(from, to).map_err(Error::io(to))?;
-    if let Some(old) = old {
-        std::fs::remove_dir_all(&old).map_err(Error::io(&old))?;
-    }
-    Ok(())
+    singerid_data::atomic::replace_dir(from, to, &from.with_extension("old")).map_err(Error::io(to))
 }
 
 /// Reads and checks `singerid.json` of a bundle folder.
@@ -122,12 +110,47 @@ pub fn load_meta(dir: &Path) -> Result<BundleMeta, Error> {
     Ok(meta)
 }
 
-/// Loads a bundle folder written by [`save`] onto `device`.
+/// The bundle folder a user means by `path`: the folder itself when it holds a bundle, or the
+/// `best/` folder of a training run folder.
+///
+/// # Errors
+/// [`Error::NotAModel`], saying what `path` is instead (missing, a file, a folder without a
+/// bundle) and what to pass.
+pub fn resolve_dir(path: &Path) -> Result<PathBuf, Error> {
+    let not_a_model = |what: &str| Error::NotAModel {
+        path: path.to_owned(),
+        what: what.to_owned(),
+    };
+    if path.is_file() {
+        return Err(not_a_model("is a file, not a model folder"));
+    }
+    if !path.exists() {
+        return Err(not_a_model("does not exist"));
+    }
+    if path.join(META_FILE).is_file() {
+        return Ok(path.to_owned());
+    }
+    let best = path.join("best");
+    if best.join(META_FILE).is_file() {
+        tracing::info!(
+            "{} is a training run; using its best/ model",
+            path.display()
+        );
+        return Ok(best);
+    }
+    Err(not_a_model(&format!(
+        "holds no {META_FILE}, so it is not a model folder"
+    )))
+}
+
+/// Loads a bundle folder written by [`save`] onto `device` (a training run folder stands for
+/// its `best/` bundle; see [`resolve_dir`]).
 ///
 /// # Errors
 /// As [`load_meta`] and [`checkpoint::load`]; also [`Error::Bundle`] when the class names do not
 /// match the model's class count.
 pub fn load(dir: &Path, device: &Device) -> Result<Bundle, Error> {
+    let dir = &resolve_dir(dir)?;
     let meta = load_meta(dir)?;
     let model = checkpoint::load(dir, device)?;
     if model.config().n_classes != meta.classes.len() {

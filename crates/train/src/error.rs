@@ -1,54 +1,8 @@
 //! The error type of `singerid-train`.
 
-/// Errors from training and evaluation.
+/// Errors from training, checkpoints and trained-model bundles.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Two inputs that must pair up one to one have different lengths.
-    #[error("{what}: {left} vs {right} entries; they must pair up one to one")]
-    LengthMismatch {
-        /// Which inputs, e.g. `"y_true vs y_pred"`.
-        what: &'static str,
-        /// Length of the first.
-        left: usize,
-        /// Length of the second.
-        right: usize,
-    },
-    /// A class index at or above the number of classes.
-    #[error(
-        "{which} holds class {label} at position {position}, but there are only {n_classes} classes"
-    )]
-    LabelOutOfRange {
-        /// `"y_true"` or `"y_pred"`.
-        which: &'static str,
-        /// The offending label.
-        label: usize,
-        /// Its index in the input.
-        position: usize,
-        /// The number of classes.
-        n_classes: usize,
-    },
-    /// Zero classes.
-    #[error("the number of classes must be at least 1")]
-    NoClasses,
-    /// Nothing to evaluate.
-    #[error("no samples to evaluate: the label lists are empty")]
-    NoSamples,
-    /// The clips of one song carry different true classes.
-    #[error("song {song} has clips labelled with class {first} and with class {second}")]
-    ConflictingSongLabels {
-        /// The song key, as `Debug` prints it.
-        song: String,
-        /// The class of its first clip.
-        first: usize,
-        /// The first different class found.
-        second: usize,
-    },
-    /// A song whose clips carry no usable prediction (every probability row empty or NaN).
-    #[error("song {song} has no clip with a usable prediction (empty or NaN probability rows)")]
-    NoUsableClip {
-        /// The song key, as `Debug` prints it.
-        song: String,
-    },
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -73,12 +27,32 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// An experiment that cannot be set up (bad config, empty split, melody model).
+    #[error("{message}")]
+    Experiment {
+        /// What is wrong, and how to fix it.
+        message: String,
+    },
+    /// A path given as a model that is not a model folder.
+    #[error(
+        "{path} {what}; a model is a folder holding model.safetensors, config.json and \
+         singerid.json (a training run's best/ folder, or one under models/)"
+    )]
+    NotAModel {
+        /// The path given.
+        path: std::path::PathBuf,
+        /// What it is instead.
+        what: String,
+    },
     /// An error from the models crate (checkpoint loading, config validation).
     #[error(transparent)]
     Model(#[from] singerid_models::ModelError),
     /// An error from the data crate (datasets, feature cache, clips).
     #[error(transparent)]
     Data(#[from] singerid_data::DataError),
+    /// An error from scoring (validation metrics).
+    #[error(transparent)]
+    Eval(#[from] singerid_eval::Error),
 }
 
 impl Error {

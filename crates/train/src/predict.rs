@@ -12,7 +12,7 @@ use burn::tensor::activation::softmax;
 use singerid_models::Model;
 
 use crate::clips::ClipSet;
-use crate::predictions::{ClipPrediction, Predictions};
+use singerid_eval::{ClipPrediction, Predictions};
 
 /// Predicts every clip of `set` with `model`, `batch_size` clips at a time (0 is read as 1).
 ///

@@ -52,14 +52,14 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use singerid_audio::FeatureConfig;
 use singerid_data::clip::LastClip;
+use singerid_eval::vote::ClipDecision as Decision;
+use singerid_eval::{ConfusionMatrix, Predictions};
 use singerid_models::{Model, ModelConfig, ModelError, ModelKind};
 
+use crate::Error;
 use crate::bundle::{self, BundleMeta};
 use crate::clips::ClipSet;
-use crate::metrics::ConfusionMatrix;
 use crate::predict::{mean_cross_entropy, predict};
-use crate::vote::ClipPrediction as Decision;
-use crate::{Error, Predictions};
 
 /// File name of the run description.
 pub const TRAIN_FILE: &str = "train.json";
@@ -385,7 +385,8 @@ fn stream_seed(seed: u64, epoch: usize, stream: u64) -> u64 {
 /// Trains a model on `train_set`, validating on `val_set` after every epoch, in `run_dir`
 /// (see the module docs for the folder and for resuming).
 ///
-/// The device is burn-flex on the CPU (rayon threads: `RAYON_NUM_THREADS`).
+/// `device` is where training runs (the plain device: the trainer adds autodiff itself);
+/// the caller chooses it (`singerid_infer::DeviceChoice`).
 ///
 /// # Errors
 /// - [`Error::Model`] for an invalid config (melody models, clips too short, ...).
@@ -394,6 +395,10 @@ fn stream_seed(seed: u64, epoch: usize, stream: u64) -> u64 {
 ///   holds a different run (rerun with `restart`); naming the file of a corrupt or mismatched
 ///   checkpoint.
 /// - [`Error::Io`], [`Error::Json`] for files that cannot be written or read.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "each input is distinct; grouping them would only rename the list"
+)]
 pub fn train(
     run_dir: &Path,
     config: &TrainConfig,
@@ -401,6 +406,7 @@ pub fn train(
     train_set: &ClipSet,
     val_set: &ClipSet,
     restart: bool,
+    device: &Device,
     observer: &mut dyn TrainObserver,
 ) -> Result<TrainOutcome, Error> {
     let n_classes = spec.classes.len();
@@ -427,7 +433,7 @@ pub fn train(
 
     prepare_run_dir(run_dir, config, spec, restart)?;
 
-    let plain = Device::flex();
+    let plain = device.clone();
     let device = plain.clone().autodiff();
     let resumed = load_last(run_dir, &model_config, config.adam_epsilon, &device)?;
     let resumed_from = resumed.as_ref().map(|(_, _, s)| s.epoch);
@@ -790,23 +796,8 @@ fn prepare_run_file(run_dir: &Path, config: &TrainConfig, spec: &RunSpec) -> Res
     write_atomic(&path, (json + "\n").as_bytes())
 }
 
-/// Writes `bytes` to a temporary sibling of `path`, syncs it and renames it into place.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut file = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(parent)
-        .map_err(Error::io(parent))?;
-    file.write_all(bytes).map_err(Error::io(path))?;
-    file.as_file().sync_all().map_err(Error::io(path))?;
-    file.persist(path).map_err(|e| Error::Io {
-        path: path.to_owned(),
-        source: e.error,
-    })?;
-    Ok(())
+    singerid_data::atomic::write_atomic(path, bytes).map_err(Error::io(path))
 }
 
 fn read_log(run_dir: &Path) -> Result<Vec<EpochLog>, Error> {
@@ -927,18 +918,8 @@ fn save_last(
     write_atomic(&state_path, (json + "\n").as_bytes())?;
 
     let last = run_dir.join(LAST_DIR);
-    let aside = run_dir.join(ASIDE_DIR);
-    if aside.exists() {
-        std::fs::remove_dir_all(&aside).map_err(Error::io(&aside))?;
-    }
-    if last.exists() {
-        std::fs::rename(&last, &aside).map_err(Error::io(&last))?;
-    }
-    std::fs::rename(&staging, &last).map_err(Error::io(&last))?;
-    if aside.exists() {
-        std::fs::remove_dir_all(&aside).map_err(Error::io(&aside))?;
-    }
-    Ok(())
+    singerid_data::atomic::replace_dir(&staging, &last, &run_dir.join(ASIDE_DIR))
+        .map_err(Error::io(&last))
 }
 
 type Resumed = (Model, ModuleOptimizer, TrainState);

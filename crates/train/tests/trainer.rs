@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use burn::tensor::Device;
 use singerid_audio::Preset;
 use singerid_data::clip::LastClip;
 use singerid_data::split::Split;
@@ -156,6 +157,7 @@ fn interrupted_and_resumed_equals_unbroken_and_corruption_is_refused() {
         &train_set,
         &val_set,
         false,
+        &Device::flex(),
         &mut (),
     )
     .expect("unbroken run");
@@ -177,6 +179,7 @@ fn interrupted_and_resumed_equals_unbroken_and_corruption_is_refused() {
         &train_set,
         &val_set,
         false,
+        &Device::flex(),
         &mut StopAt(2, 1),
     )
     .expect("interrupted run");
@@ -189,6 +192,7 @@ fn interrupted_and_resumed_equals_unbroken_and_corruption_is_refused() {
         &train_set,
         &val_set,
         false,
+        &Device::flex(),
         &mut (),
     )
     .expect("resumed run");
@@ -223,6 +227,7 @@ fn interrupted_and_resumed_equals_unbroken_and_corruption_is_refused() {
         &train_set,
         &val_set,
         false,
+        &Device::flex(),
         &mut (),
     )
     .expect("finished run");
@@ -238,6 +243,7 @@ fn interrupted_and_resumed_equals_unbroken_and_corruption_is_refused() {
         &train_set,
         &val_set,
         false,
+        &Device::flex(),
         &mut (),
     )
     .expect_err("another config");
@@ -254,6 +260,7 @@ fn interrupted_and_resumed_equals_unbroken_and_corruption_is_refused() {
         &train_set,
         &val_set,
         false,
+        &Device::flex(),
         &mut (),
     )
     .expect_err("truncated checkpoint");
@@ -274,6 +281,7 @@ fn interrupted_and_resumed_equals_unbroken_and_corruption_is_refused() {
         &train_set,
         &val_set,
         false,
+        &Device::flex(),
         &mut (),
     )
     .expect_err("garbage state");
@@ -287,6 +295,7 @@ fn interrupted_and_resumed_equals_unbroken_and_corruption_is_refused() {
         &train_set,
         &val_set,
         true,
+        &Device::flex(),
         &mut (),
     )
     .expect("restart");

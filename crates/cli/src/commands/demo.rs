@@ -10,8 +10,8 @@ use anyhow::{Context, bail};
 use singerid_data::Dataset;
 use singerid_data::split::Split;
 
-use crate::args::{GlobalArgs, OutputFormat};
-use crate::commands::eval::{self, EvalArgs, SplitArg};
+use crate::args::{CacheArgs, DeviceArgs, GlobalArgs, OutputFormat};
+use crate::commands::eval::{self, EvalArgs};
 use crate::commands::identify::{self, IdentifyArgs, IdentifyFormat};
 
 /// Arguments of `singerid demo`.
@@ -37,6 +37,9 @@ pub struct DemoArgs {
     /// Where the evaluation report and the feature cache go.
     #[arg(long, value_name = "DIR", default_value = "target/demo")]
     pub out: PathBuf,
+
+    #[command(flatten)]
+    pub device: DeviceArgs,
 }
 
 /// Runs the demo; `Ok(true)` when both steps succeeded for every file.
@@ -63,13 +66,16 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     );
     let eval_args = EvalArgs {
         model: args.model.clone(),
-        data: args.data.clone(),
-        split: Some(SplitArg::Val),
-        cache: args.out.join("features"),
+        data: Some(args.data.clone()),
+        split: Some("val".into()),
+        cache: CacheArgs {
+            dir: args.out.join("features"),
+            jobs: None,
+        },
         channel: None,
         out: args.out.join("eval"),
         batch_size: NonZeroUsize::new(32).context("batch size")?,
-        jobs: None,
+        device: args.device,
         format: OutputFormat::Text,
     };
     let eval_ok = eval::run(&eval_args, global)?;
@@ -100,6 +106,7 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
         model: args.model.clone(),
         format: IdentifyFormat::Text,
         batch_size: NonZeroUsize::new(32).context("batch size")?,
+        device: args.device,
     };
     let identify_ok = identify::run(&identify_args, global)?;
     println!(

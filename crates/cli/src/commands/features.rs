@@ -1,17 +1,14 @@
 //! `singerid features`: fill a feature cache for a dataset and print a summary.
 
-use std::io::IsTerminal;
-use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
-use singerid_audio::{FeatureConfig, features_from_file};
+use singerid_audio::FeatureConfig;
 use singerid_data::{Dataset, DatasetSource, FeatureCache, Outcome, RecordingOutcome};
 
-use crate::args::{FeatureConfigArgs, GlobalArgs, OutputFormat};
+use crate::args::{CacheArgs, FeatureConfigArgs, GlobalArgs, OutputFormat};
 use crate::logging;
 
 #[derive(Debug, clap::Args)]
@@ -24,18 +21,8 @@ pub struct FeaturesArgs {
     #[command(flatten)]
     pub config: FeatureConfigArgs,
 
-    /// Feature cache folder (created if missing; shared safely between configs and reruns).
-    #[arg(
-        long,
-        value_name = "DIR",
-        env = "SINGERID_FEATURES_DIR",
-        default_value = "singerid-features"
-    )]
-    pub out: PathBuf,
-
-    /// Worker threads [default: one per CPU core].
-    #[arg(short, long, value_name = "N")]
-    pub jobs: Option<NonZeroUsize>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 
     /// Summary format on stdout: aligned text, or JSON with the same numbers plus every failure.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
@@ -110,112 +97,18 @@ pub fn run(args: &FeaturesArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
         tracing::error!("{problem}");
     }
 
-    let (cache, outcomes) = fill_cache(
-        &dataset,
-        &args.out,
+    let progress = logging::Bar::new(global.quiet, 0);
+    let (cache, outcomes) = singerid_data::cache::fill(
+        &dataset.recordings,
         &config,
-        args.jobs,
-        global.quiet,
-        LockWait::Fail,
-    )?;
+        &args.cache.options(Duration::ZERO),
+        &progress,
+    )
+    .with_context(|| format!("writing features to {}", args.cache.dir.display()))?;
 
     let summary = summarise(args, &cache, &dataset, &outcomes, started.elapsed());
     super::print_summary(args.format, &summary, || render_text(&summary))?;
     Ok(summary.failed == 0)
-}
-
-/// What [`fill_cache`] does when another process holds the cache folder's writer lock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LockWait {
-    /// Fail at once with the lock error.
-    Fail,
-    /// Wait, polling every 2 s, until the other writer is done (at most this long).
-    Wait(Duration),
-}
-
-/// Makes sure every recording of `dataset` has its features in the cache folder `dir`,
-/// computing the missing ones in parallel (`jobs` threads, default one per core) with a progress
-/// bar on stderr (hidden with `quiet` or when stderr is not a terminal). Per-file failures are
-/// logged as errors and returned as [`Outcome::Failed`]; the batch always finishes.
-///
-/// Returns the cache, still opened for writing (it holds the folder's lock until dropped), and
-/// one outcome per recording in dataset order.
-///
-/// # Errors
-/// An invalid config, an unwritable folder, or the lock held by another run (after waiting, with
-/// [`LockWait::Wait`]).
-pub fn fill_cache(
-    dataset: &Dataset,
-    dir: &Path,
-    config: &FeatureConfig,
-    jobs: Option<NonZeroUsize>,
-    quiet: bool,
-    wait: LockWait,
-) -> anyhow::Result<(FeatureCache, Vec<RecordingOutcome>)> {
-    let started = Instant::now();
-    let mut told = false;
-    let cache = loop {
-        match FeatureCache::create(dir, config) {
-            Err(singerid_data::DataError::Locked { .. }) if matches!(wait, LockWait::Wait(limit) if started.elapsed() < limit) =>
-            {
-                if !told {
-                    tracing::warn!(
-                        "{} is being filled by another run; waiting for it to finish",
-                        dir.display()
-                    );
-                    told = true;
-                }
-                std::thread::sleep(Duration::from_secs(2));
-            }
-            other => {
-                break other
-                    .with_context(|| format!("preparing the feature folder {}", dir.display()))?;
-            }
-        }
-    };
-    tracing::info!(
-        out = %dir.display(),
-        config_id = %cache.identity().id,
-        "resolved config written to {}",
-        dir.join(singerid_data::cache::CONFIG_FILE).display()
-    );
-
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(jobs) = jobs {
-        pool = pool.num_threads(jobs.get());
-    }
-    let pool = pool.build().context("starting the worker threads")?;
-
-    let bar = progress_bar(dataset.recordings.len(), quiet);
-    logging::show_progress_bar(Some(bar.clone()));
-    let outcomes = pool.install(|| {
-        cache.extract(&dataset.recordings, features_from_file, |done| {
-            if let Outcome::Failed(err) = &done.outcome {
-                tracing::error!("{err}");
-            }
-            bar.inc(1);
-        })
-    });
-    bar.finish_and_clear();
-    logging::show_progress_bar(None);
-    let outcomes = outcomes.with_context(|| format!("writing features to {}", dir.display()))?;
-    Ok((cache, outcomes))
-}
-
-fn progress_bar(len: usize, quiet: bool) -> ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template(
-        "{spinner} features [{elapsed_precise}] {wide_bar} {pos}/{len} files ({per_sec}, eta {eta})",
-    );
-    match style {
-        Ok(style) => bar.set_style(style),
-        Err(err) => tracing::debug!("default progress style ({err})"),
-    }
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
 }
 
 fn summarise(

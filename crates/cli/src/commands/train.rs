@@ -1,33 +1,23 @@
-//! `singerid train`: fill the feature cache, partition the dataset, build the clip sets, train
-//! with progress, and print a summary.
-//!
-//! [`prepare`] does everything up to the clip sets and [`train_prepared`] the training, so that a
-//! caller (an evaluation step after training) can reuse the validation and test clips.
+//! `singerid train`: one experiment (`singerid_train::prepare` builds it, `Prepared::run` trains
+//! it), with a progress bar per epoch and a summary on stdout.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::ValueEnum;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::json;
-use singerid_audio::FeatureConfig;
-use singerid_data::clip::{ClipLength, LastClip};
-use singerid_data::split::Split;
-use singerid_data::{Dataset, Outcome, Partition, PartitionMode, partition};
+use indicatif::ProgressBar;
+use singerid_data::PartitionMode;
+use singerid_data::cache::fill::DEFAULT_LOCK_WAIT;
+use singerid_data::clip::LastClip;
 use singerid_models::ModelKind;
-use singerid_train::trainer::{self, StartInfo};
+use singerid_train::trainer::StartInfo;
 use singerid_train::{
-    ClipSet, Control, EpochLog, RunSpec, StepProgress, TrainConfig, TrainObserver, TrainOutcome,
+    Control, EpochLog, ExperimentSpec, Prepared, StepProgress, TrainObserver, TrainOutcome,
 };
 
-use crate::args::{FeatureConfigArgs, GlobalArgs};
-use crate::commands::features::{LockWait, fill_cache};
+use crate::args::{CacheArgs, DeviceArgs, FeatureConfigArgs, GlobalArgs, parse_model};
 use crate::logging;
-
-/// How long `train` waits for another run that is filling the same feature cache.
-const CACHE_LOCK_WAIT: Duration = Duration::from_secs(30 * 60);
 
 /// Arguments of `singerid train`.
 #[derive(Debug, clap::Args)]
@@ -42,9 +32,12 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 
-    /// The model to train.
-    #[arg(long, value_enum, default_value_t = ModelArg::Crnn)]
-    pub model: ModelArg,
+    /// The model to train: crnn (Nasrullah & Zhao's CRNN, the baseline), crnn_fgnl (the FGNL
+    /// paper's model), fgnl_backbone (its backbone without attention, the fair control), crnn_nl
+    /// (non-local instead of FGNL), crnn_fgnl_light (FGNL over the last block only). crnnm and
+    /// crnnm_fgnl need a melody input singerid does not compute yet.
+    #[arg(long, value_name = "NAME", default_value = "crnn", value_parser = parse_model)]
+    pub model: ModelKind,
 
     /// Clip length in seconds; at 16 kHz and hop 512, 3, 5 and 10 s are the paper's 94, 157 and
     /// 313 frames (1 + floor(seconds * sample_rate / hop)).
@@ -64,6 +57,9 @@ pub struct TrainArgs {
 
     #[command(flatten)]
     pub options: TrainingOptions,
+
+    #[command(flatten)]
+    pub device: DeviceArgs,
 }
 
 /// The data and training options shared by `train` and `reproduce`.
@@ -81,15 +77,8 @@ pub struct TrainingOptions {
     #[arg(long)]
     pub drop_last_clip: bool,
 
-    /// Feature cache folder (filled with the missing features first; shared safely between runs
-    /// and with `singerid features`).
-    #[arg(
-        long,
-        value_name = "DIR",
-        env = "SINGERID_FEATURES_DIR",
-        default_value = "singerid-features"
-    )]
-    pub cache: PathBuf,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 
     /// Adam's learning rate (constant).
     #[arg(long, value_name = "LR", default_value_t = 1e-4)]
@@ -137,63 +126,35 @@ impl From<SplitArg> for PartitionMode {
     }
 }
 
-/// The model kinds, for clap.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-#[value(rename_all = "snake_case")]
-pub enum ModelArg {
-    /// Nasrullah & Zhao's CRNN, the baseline.
-    Crnn,
-    /// CRNN with the fully generalised non-local block (the FGNL paper's model).
-    CrnnFgnl,
-    /// The FGNL backbone without attention (the fair control).
-    FgnlBackbone,
-    /// The FGNL backbone with Wang et al.'s non-local block.
-    CrnnNl,
-    /// FGNL over the last block only.
-    CrnnFgnlLight,
-    /// CRNNM (not trainable here: needs a melody input singerid does not compute).
-    Crnnm,
-    /// CRNNM_FGNL (not trainable here: needs a melody input).
-    CrnnmFgnl,
-}
-
-impl From<ModelArg> for ModelKind {
-    fn from(value: ModelArg) -> Self {
-        match value {
-            ModelArg::Crnn => Self::Crnn,
-            ModelArg::CrnnFgnl => Self::CrnnFgnl,
-            ModelArg::FgnlBackbone => Self::FgnlBackbone,
-            ModelArg::CrnnNl => Self::CrnnNl,
-            ModelArg::CrnnFgnlLight => Self::CrnnFgnlLight,
-            ModelArg::Crnnm => Self::Crnnm,
-            ModelArg::CrnnmFgnl => Self::CrnnmFgnl,
+impl TrainingOptions {
+    /// The experiment these options describe for `data`, `model`, `clip_seconds` and `seed`.
+    pub fn spec(
+        &self,
+        data: &std::path::Path,
+        model: ModelKind,
+        clip_seconds: f64,
+        seed: u64,
+    ) -> ExperimentSpec {
+        ExperimentSpec {
+            data: data.to_owned(),
+            split: self.split.map(PartitionMode::from),
+            seed,
+            model,
+            clip_seconds,
+            last_clip: if self.drop_last_clip {
+                LastClip::Drop
+            } else {
+                LastClip::Keep
+            },
+            features: self.features.resolve(),
+            cache: self.cache.options(DEFAULT_LOCK_WAIT),
+            learning_rate: self.lr,
+            batch_size: self.batch_size,
+            max_epochs: self.epochs,
+            patience: self.patience,
+            time_budget_seconds: self.time_budget.map(|minutes| minutes * 60.0),
         }
     }
-}
-
-/// Everything [`prepare`] builds: the data, split and clip sets of a run.
-#[derive(Debug)]
-pub struct Prepared {
-    /// The dataset as read.
-    pub dataset: Dataset,
-    /// The partition of its recordings.
-    pub partition: Partition,
-    /// The resolved feature config.
-    pub features: FeatureConfig,
-    /// Class names: the sorted singers of the training part.
-    pub classes: Vec<String>,
-    /// Training clips.
-    pub train: ClipSet,
-    /// Validation clips.
-    pub val: ClipSet,
-    /// Test clips (empty when the split has no test part).
-    pub test: ClipSet,
-    /// The training config.
-    pub config: TrainConfig,
-    /// What `train.json` records about the data.
-    pub spec: RunSpec,
-    /// Recordings that could not be used (feature failures, too short), one line each.
-    pub problems: Vec<String>,
 }
 
 /// Runs the command; `Ok(true)` when training ran (or was already complete) without problems.
@@ -202,152 +163,29 @@ pub struct Prepared {
 /// An unreadable dataset, an impossible split, an unusable cache, a run folder holding another
 /// run, a corrupt checkpoint.
 pub fn run(args: &TrainArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
-    let prepared = prepare(args, global)?;
-    let outcome = train_prepared(args, global, &prepared)?;
-    print_outcome(&outcome)?;
+    let spec = args
+        .options
+        .spec(&args.data, args.model, args.clip_seconds, args.seed);
+    let progress = logging::Bar::new(global.quiet, 0);
+    let prepared = singerid_train::prepare(&spec, &progress)
+        .with_context(|| format!("preparing the experiment on {}", args.data.display()))?;
+    if !global.quiet {
+        eprintln!("{}", data_summary(&prepared, args.clip_seconds));
+    }
+    let device = args.device.device.device()?;
+    let mut observer = CliObserver::new(global.quiet);
+    let outcome = prepared.run(&args.out, args.restart, &device, &mut observer);
+    observer.finish();
+    print_outcome(&outcome?)?;
     Ok(prepared.problems.is_empty())
 }
 
-/// Reads the dataset, fills the feature cache, partitions and builds the clip sets.
-///
-/// # Errors
-/// As [`run`], before any training.
-pub fn prepare(args: &TrainArgs, global: &GlobalArgs) -> anyhow::Result<Prepared> {
-    let features = args.options.features.resolve();
-    features.validate()?;
-    let kind = ModelKind::from(args.model);
-    if kind.uses_melody() {
-        bail!(
-            "{kind} needs a melody input, which singerid does not compute; choose one of crnn, \
-             crnn_fgnl, fgnl_backbone, crnn_nl, crnn_fgnl_light"
-        );
-    }
-    let clip = ClipLength::from_seconds(
-        args.clip_seconds,
-        features.sample_rate_hz,
-        features.hop_length,
-    )
-    .with_context(|| format!("--clip-seconds {}", args.clip_seconds))?;
-    let dataset = Dataset::open(&args.data)
-        .with_context(|| format!("reading the dataset {}", args.data.display()))?;
-    if dataset.recordings.is_empty() {
-        bail!("no usable audio files found in {}", args.data.display());
-    }
-    let mut problems: Vec<String> = dataset.problems.iter().map(ToString::to_string).collect();
-    for problem in &dataset.problems {
-        tracing::error!("{problem}");
-    }
-    let mode = match args.options.split {
-        Some(split) => PartitionMode::from(split),
-        None if dataset.recordings.iter().any(|r| r.split.is_some()) => PartitionMode::Manifest,
-        None => PartitionMode::Album,
-    };
-    let partition = partition(&dataset, mode, args.seed).with_context(|| {
-        format!(
-            "dividing {} with the {} split",
-            args.data.display(),
-            mode.as_str()
-        )
-    })?;
-    let mut classes: Vec<String> = partition.train.iter().map(|r| r.singer.clone()).collect();
-    classes.sort();
-    classes.dedup();
-    if classes.is_empty() {
-        bail!("the training part of the {} split is empty", mode.as_str());
-    }
-
-    let (cache, outcomes) = fill_cache(
-        &dataset,
-        &args.options.cache,
-        &features,
-        None,
-        global.quiet,
-        LockWait::Wait(CACHE_LOCK_WAIT),
-    )?;
-    for outcome in &outcomes {
-        if let Outcome::Failed(err) = &outcome.outcome {
-            problems.push(err.to_string());
-        }
-    }
-    let last = if args.options.drop_last_clip {
-        LastClip::Drop
-    } else {
-        LastClip::Keep
-    };
-    let frames = clip.frames();
-    let build = |split: Split, problems: &mut Vec<String>| -> anyhow::Result<ClipSet> {
-        let (set, more) =
-            ClipSet::from_cache(partition.part(split), &cache, &classes, frames, last)?;
-        for problem in &more {
-            tracing::warn!("{problem}");
-        }
-        problems.extend(more);
-        Ok(set)
-    };
-    let train = build(Split::Train, &mut problems)?;
-    let val = build(Split::Val, &mut problems)?;
-    let test = build(Split::Test, &mut problems)?;
-    // Release the cache's writer lock before the long part.
-    drop(cache);
-
-    let mut config = TrainConfig::new(kind, frames);
-    config.last_clip = last;
-    config.learning_rate = args.options.lr;
-    config.batch_size = args.options.batch_size;
-    config.max_epochs = args.options.epochs;
-    config.patience = args.options.patience;
-    config.seed = args.seed;
-    config.time_budget_seconds = args.options.time_budget.map(|minutes| minutes * 60.0);
-
-    let count = |set: &ClipSet| json!({"recordings": set.recording_count(), "songs": set.song_count(), "clips": set.len()});
-    let spec = RunSpec {
-        classes: classes.clone(),
-        features,
-        data: json!({
-            "dataset": dataset_name(&dataset),
-            "split": mode.as_str(),
-            "split_seed": args.seed,
-            "train": count(&train),
-            "val": count(&val),
-            "test": count(&test),
-        }),
-    };
-    Ok(Prepared {
-        dataset,
-        partition,
-        features,
-        classes,
-        train,
-        val,
-        test,
-        config,
-        spec,
-        problems,
-    })
-}
-
-/// The dataset as `train.json` names it: the manifest or tree root, absolute.
-fn dataset_name(dataset: &Dataset) -> String {
-    match &dataset.source {
-        singerid_data::DatasetSource::Manifest(path) => path.display().to_string(),
-        singerid_data::DatasetSource::Tree => dataset.root.display().to_string(),
-    }
-}
-
-/// Prints the data summary, writes `split.csv` and trains with progress on stderr.
-///
-/// # Errors
-/// As [`singerid_train::train`].
-pub fn train_prepared(
-    args: &TrainArgs,
-    global: &GlobalArgs,
-    prepared: &Prepared,
-) -> anyhow::Result<TrainOutcome> {
-    let p = prepared;
+/// One line about the data of a prepared experiment.
+pub fn data_summary(p: &Prepared, clip_seconds: f64) -> String {
     let mut summary = format!(
         "data: {} ({} split{}), {} classes; train {} songs / {} clips, val {} songs / {} clips, \
          test {} songs / {} clips; {} frames per clip ({} s), channel {}, model {}",
-        dataset_name(&p.dataset),
+        p.dataset_name(),
         p.partition.mode.as_str(),
         if p.partition.mode == PartitionMode::Manifest {
             String::new()
@@ -362,8 +200,8 @@ pub fn train_prepared(
         p.test.song_count(),
         p.test.len(),
         p.config.clip_frames,
-        args.clip_seconds,
-        crate::args::json_name(&p.features.channel),
+        clip_seconds,
+        p.features.channel.name(),
         p.config.model,
     );
     let unknown = p.val.unlabelled_count() + p.test.unlabelled_count();
@@ -378,38 +216,19 @@ pub fn train_prepared(
             p.problems.len()
         ));
     }
-    if !global.quiet {
-        eprintln!("{summary}");
-    }
-
-    trainer::prepare_run_dir(&args.out, &p.config, &p.spec, args.restart)?;
-    let split_path = args.out.join("split.csv");
-    std::fs::write(&split_path, &p.partition.listing_csv)
-        .with_context(|| format!("writing {}", split_path.display()))?;
-
-    let mut observer = CliObserver::new(global.quiet);
-    let outcome = singerid_train::train(
-        &args.out,
-        &p.config,
-        &p.spec,
-        &p.train,
-        &p.val,
-        false,
-        &mut observer,
-    );
-    observer.finish();
-    Ok(outcome?)
+    summary
 }
 
 /// Progress bar (terminal) or one line per epoch (no terminal), nothing with `--quiet`.
-struct CliObserver {
+pub struct CliObserver {
     bar: Option<ProgressBar>,
     quiet: bool,
     max_epochs: usize,
 }
 
 impl CliObserver {
-    fn new(quiet: bool) -> Self {
+    /// An observer printing to stderr unless `quiet`.
+    pub fn new(quiet: bool) -> Self {
         Self {
             bar: None,
             quiet,
@@ -417,7 +236,8 @@ impl CliObserver {
         }
     }
 
-    fn finish(&mut self) {
+    /// Removes the bar.
+    pub fn finish(&mut self) {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
             logging::show_progress_bar(None);
@@ -454,19 +274,11 @@ impl TrainObserver for CliObserver {
             );
         }
         if std::io::stderr().is_terminal() {
-            let bar = ProgressBar::with_draw_target(
+            self.bar = Some(logging::Bar::create(
+                false,
                 Some(info.steps_per_epoch as u64),
-                ProgressDrawTarget::stderr(),
-            );
-            match ProgressStyle::with_template(
                 "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} steps {msg} (eta {eta})",
-            ) {
-                Ok(style) => bar.set_style(style),
-                Err(err) => tracing::debug!("default progress style ({err})"),
-            }
-            bar.enable_steady_tick(Duration::from_millis(500));
-            logging::show_progress_bar(Some(bar.clone()));
-            self.bar = Some(bar);
+            ));
         }
     }
 

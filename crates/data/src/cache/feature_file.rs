@@ -5,7 +5,6 @@
 //! (Python `safetensors.numpy.load_file`, burn-store, ...) opens it.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
@@ -151,21 +150,10 @@ fn decode(bytes: &[u8]) -> Result<(LogMel, FeatureFileMeta), String> {
 /// # Errors
 /// [`DataError::Write`] naming `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
-    let write_error = |source| DataError::Write {
+    crate::atomic::write_atomic(path, bytes).map_err(|source| DataError::Write {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(write_error)?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(crate::cache::TEMP_PREFIX)
-        .suffix(crate::cache::TEMP_SUFFIX)
-        .tempfile_in(dir)
-        .map_err(write_error)?;
-    temp.write_all(bytes).map_err(write_error)?;
-    temp.as_file().sync_all().map_err(write_error)?;
-    temp.persist(path).map_err(|err| write_error(err.error))?;
-    Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@
 
 pub mod extract;
 pub mod feature_file;
+pub mod fill;
 pub mod index;
 pub mod key;
 
@@ -40,6 +41,7 @@ use crate::error::DataError;
 
 pub use extract::{Outcome, RecordingOutcome};
 pub use feature_file::FeatureFileMeta;
+pub use fill::{CacheOptions, fill};
 pub use index::IndexEntry;
 pub use key::{ConfigIdentity, ContentHash, FeatureKey};
 
@@ -54,8 +56,7 @@ pub const FEATURES_DIR: &str = "features";
 /// The lock file a writer holds.
 pub const LOCK_FILE: &str = ".lock";
 /// Prefix and suffix of the temporary files of atomic writes.
-pub(crate) const TEMP_PREFIX: &str = ".tmp-";
-pub(crate) const TEMP_SUFFIX: &str = ".part";
+pub(crate) use crate::atomic::{TEMP_PREFIX, TEMP_SUFFIX};
 
 /// A feature cache folder, opened for one feature config.
 #[derive(Debug)]

@@ -1,7 +1,7 @@
 //! The paper's evaluation on hand-built predictions, against values worked out by hand.
 
-use singerid_train::predictions::ClipPrediction;
-use singerid_train::{Error, Predictions, evaluate};
+use singerid_eval::predictions::ClipPrediction;
+use singerid_eval::{Error, Predictions, evaluate};
 
 const TOL: f64 = 1e-12;
 

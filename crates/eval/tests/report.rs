@@ -5,8 +5,8 @@ use std::path::Path;
 
 use singerid_audio::Preset;
 use singerid_data::clip::LastClip;
-use singerid_train::predictions::ClipPrediction;
-use singerid_train::{CurvePoint, Predictions, RunInfo, TsneConfig, evaluate, tsne, write_report};
+use singerid_eval::predictions::ClipPrediction;
+use singerid_eval::{CurvePoint, Predictions, RunInfo, TsneConfig, evaluate, tsne, write_report};
 
 /// A seeded normal deviate stream (splitmix64 + Box-Muller), so the fixtures need no RNG crate.
 struct Normal(u64);

@@ -15,7 +15,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
-use singerid_models::ModelKind;
 
 /// The audio the model hears: the mixture, or the singing voice alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -49,10 +48,10 @@ impl Setting {
 }
 
 /// One run of the grid.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
-    /// The model.
-    pub model: ModelKind,
+    /// The model's registry name (e.g. `crnn_fgnl`).
+    pub model: String,
     /// Clip length in seconds (3, 5 or 10 in the paper).
     pub clip_seconds: f64,
     /// Mixture or vocal-only.
@@ -66,7 +65,7 @@ impl Cell {
     pub fn run_name(&self) -> String {
         format!(
             "{}-{}s-{}-seed{}",
-            self.model.name(),
+            self.model,
             format_seconds(self.clip_seconds),
             self.setting.name(),
             self.seed
@@ -78,7 +77,7 @@ impl Cell {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Grid {
     /// Models, in table row order.
-    pub models: Vec<ModelKind>,
+    pub models: Vec<String>,
     /// Clip lengths in seconds, in column order.
     pub clip_seconds: Vec<f64>,
     /// Settings, in column-group order.
@@ -91,12 +90,12 @@ impl Grid {
     /// Every run of the grid, in the order they are run.
     pub fn cells(&self) -> Vec<Cell> {
         let mut cells = Vec::new();
-        for &model in &self.models {
+        for model in &self.models {
             for &setting in &self.settings {
                 for &clip_seconds in &self.clip_seconds {
                     for &seed in &self.seeds {
                         cells.push(Cell {
-                            model,
+                            model: model.clone(),
                             clip_seconds,
                             setting,
                             seed,
@@ -199,23 +198,23 @@ fn average_and_best(values: &[f64]) -> Option<(f64, f64)> {
 /// and Song level, each with one column per clip length; then the parameter count. Cells with
 /// no finished run show `–`; cells averaged over fewer seeds than the grid has say how many,
 /// e.g. `0.52 (2/3)`.
-pub fn table_markdown(grid: &Grid, results: &[CellResult], score: Score) -> String {
+pub fn table_markdown<'a>(grid: &Grid, results: &'a [CellResult], score: Score) -> String {
     // (model, setting, clip ms) -> scores over seeds
-    type Key = (&'static str, Setting, u64);
-    let key = |c: &Cell| {
+    type Key<'a> = (&'a str, Setting, u64);
+    let key = |c: &'a Cell| -> Key<'a> {
         (
-            c.model.name(),
+            c.model.as_str(),
             c.setting,
             (c.clip_seconds * 1000.0).round() as u64,
         )
     };
     let mut frame: BTreeMap<Key, Vec<f64>> = BTreeMap::new();
     let mut song: BTreeMap<Key, Vec<f64>> = BTreeMap::new();
-    let mut params: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut params: BTreeMap<&str, usize> = BTreeMap::new();
     for r in results {
         frame.entry(key(&r.cell)).or_default().push(score.frame(r));
         song.entry(key(&r.cell)).or_default().push(score.song(r));
-        params.insert(r.cell.model.name(), r.params);
+        params.insert(r.cell.model.as_str(), r.params);
     }
     let seeds = grid.seeds.len();
     let clips: Vec<String> = grid
@@ -239,14 +238,14 @@ pub fn table_markdown(grid: &Grid, results: &[CellResult], score: Score) -> Stri
     rule.push_str("---:|");
     let _ = writeln!(out, "{header}\n{rule}");
 
-    for &model in &grid.models {
+    for model in &grid.models {
         for (row, pick) in [("Average", 0usize), ("Best", 1)] {
-            let name = if pick == 0 { model.name() } else { "" };
+            let name = if pick == 0 { model.as_str() } else { "" };
             let _ = write!(out, "| {name} | {row} |");
             for &setting in &grid.settings {
                 for table in [&frame, &song] {
                     for &clip in &grid.clip_seconds {
-                        let k = (model.name(), setting, (clip * 1000.0).round() as u64);
+                        let k = (model.as_str(), setting, (clip * 1000.0).round() as u64);
                         let values = table.get(&k).map(Vec::as_slice).unwrap_or(&[]);
                         match average_and_best(values) {
                             Some((mean, best)) => {
@@ -264,7 +263,7 @@ pub fn table_markdown(grid: &Grid, results: &[CellResult], score: Score) -> Stri
             }
             let p = if pick == 0 {
                 params
-                    .get(model.name())
+                    .get(model.as_str())
                     .map_or("–".into(), |p| group_thousands(*p))
             } else {
                 String::new()
@@ -289,10 +288,10 @@ pub fn table_markdown(grid: &Grid, results: &[CellResult], score: Score) -> Stri
 mod tests {
     use super::*;
 
-    fn result(model: ModelKind, clip: f64, setting: Setting, seed: u64, f: f64) -> CellResult {
+    fn result(model: &str, clip: f64, setting: Setting, seed: u64, f: f64) -> CellResult {
         CellResult {
             cell: Cell {
-                model,
+                model: model.to_owned(),
                 clip_seconds: clip,
                 setting,
                 seed,
@@ -311,7 +310,7 @@ mod tests {
     #[test]
     fn cells_cover_the_grid_and_names_are_unique() {
         let grid = Grid {
-            models: vec![ModelKind::Crnn, ModelKind::CrnnFgnl],
+            models: vec!["crnn".into(), "crnn_fgnl".into()],
             clip_seconds: vec![3.0, 5.0, 10.0],
             settings: Setting::ALL.to_vec(),
             seeds: vec![0, 21, 42],
@@ -326,14 +325,14 @@ mod tests {
     #[test]
     fn table_averages_and_takes_the_best_over_seeds() {
         let grid = Grid {
-            models: vec![ModelKind::Crnn],
+            models: vec!["crnn".into()],
             clip_seconds: vec![3.0],
             settings: vec![Setting::Mixture],
             seeds: vec![0, 21],
         };
         let results = [
-            result(ModelKind::Crnn, 3.0, Setting::Mixture, 0, 0.40),
-            result(ModelKind::Crnn, 3.0, Setting::Mixture, 21, 0.50),
+            result("crnn", 3.0, Setting::Mixture, 0, 0.40),
+            result("crnn", 3.0, Setting::Mixture, 21, 0.50),
         ];
         let table = table_markdown(&grid, &results, Score::Weighted);
         let rows: Vec<&str> = table.lines().collect();
@@ -350,12 +349,12 @@ mod tests {
     #[test]
     fn missing_runs_show_a_dash_and_partial_seeds_are_flagged() {
         let grid = Grid {
-            models: vec![ModelKind::Crnn, ModelKind::CrnnFgnl],
+            models: vec!["crnn".into(), "crnn_fgnl".into()],
             clip_seconds: vec![3.0],
             settings: vec![Setting::Mixture],
             seeds: vec![0, 21],
         };
-        let results = [result(ModelKind::Crnn, 3.0, Setting::Mixture, 0, 0.40)];
+        let results = [result("crnn", 3.0, Setting::Mixture, 0, 0.40)];
         let table = table_markdown(&grid, &results, Score::Weighted);
         assert!(table.contains("| crnn | Average | 0.40 (1/2) | 0.50 (1/2) | 394,516 |"));
         assert!(table.contains("| crnn_fgnl | Average | – | – | – |"));

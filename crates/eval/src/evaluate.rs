@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::Error;
 use crate::metrics::{ClassificationReport, ConfusionMatrix};
 use crate::predictions::Predictions;
-use crate::vote::{ClipPrediction, song_labels, song_vote, song_votes};
+use crate::vote::{ClipDecision, song_labels, song_vote, song_votes};
 
 /// Scores at one level (frames or songs).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,7 +134,7 @@ pub fn evaluate(p: &Predictions) -> Result<Evaluation, Error> {
     let mut unusable_clips = 0;
     for clip in &known {
         let truth = clip.label.unwrap_or_default();
-        let predicted = match ClipPrediction::from_probs(&clip.probs) {
+        let predicted = match ClipDecision::from_probs(&clip.probs) {
             Some(decision) => decision.class,
             None => {
                 unusable_clips += 1;

@@ -25,7 +25,7 @@ use crate::metrics::Averages;
 use crate::plot;
 use crate::predictions::Predictions;
 use crate::tsne::{MAX_POINTS_DEFAULT, TsneConfig, effective_perplexity, tsne};
-use crate::vote::ClipPrediction;
+use crate::vote::ClipDecision;
 
 /// One epoch of a learning curve.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -328,7 +328,7 @@ fn write_predictions_csv(path: &Path, p: &Predictions) -> Result<(), Error> {
     ])
     .map_err(|e| csv_error(path, e))?;
     for clip in &p.clips {
-        let decision = ClipPrediction::from_probs(&clip.probs);
+        let decision = ClipDecision::from_probs(&clip.probs);
         let predicted = decision
             .and_then(|d| p.classes.get(d.class))
             .map_or("", String::as_str);

@@ -31,14 +31,14 @@ pub const CONFIDENCE_THRESHOLD: f32 = 0.5;
 
 /// One clip's decision: the predicted class and its probability.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct ClipPrediction {
+pub struct ClipDecision {
     /// The argmax of the clip's probabilities (the first maximum on ties).
     pub class: usize,
     /// The probability of `class`, the row's maximum.
     pub confidence: f32,
 }
 
-impl ClipPrediction {
+impl ClipDecision {
     /// The argmax and maximum of one clip's class probabilities.
     ///
     /// Returns `None` for an empty row or a row holding a NaN, which carries no
@@ -64,7 +64,7 @@ impl ClipPrediction {
 /// The song's class from its clips' decisions, by the rule in the module doc.
 ///
 /// Returns `None` only for an empty slice.
-pub fn vote(predictions: &[ClipPrediction]) -> Option<usize> {
+pub fn vote(predictions: &[ClipDecision]) -> Option<usize> {
     let confident: Vec<usize> = predictions
         .iter()
         .filter(|p| p.is_confident())
@@ -99,13 +99,13 @@ pub fn vote(predictions: &[ClipPrediction]) -> Option<usize> {
 ///
 /// - `clip_probs`: one probability row per clip of the song (each normally of
 ///   length `n_classes`, summing to 1). Rows that are empty or hold a NaN are
-///   skipped (see [`ClipPrediction::from_probs`]).
+///   skipped (see [`ClipDecision::from_probs`]).
 ///
 /// Returns `None` if no row is usable (in particular for no rows).
 pub fn song_vote<R: AsRef<[f32]>>(clip_probs: &[R]) -> Option<usize> {
-    let predictions: Vec<ClipPrediction> = clip_probs
+    let predictions: Vec<ClipDecision> = clip_probs
         .iter()
-        .filter_map(|row| ClipPrediction::from_probs(row.as_ref()))
+        .filter_map(|row| ClipDecision::from_probs(row.as_ref()))
         .collect();
     vote(&predictions)
 }
@@ -212,26 +212,26 @@ pub fn song_labels<K: Ord + Clone + Debug>(
 mod tests {
     use super::*;
 
-    fn pred(class: usize, confidence: f32) -> ClipPrediction {
-        ClipPrediction { class, confidence }
+    fn pred(class: usize, confidence: f32) -> ClipDecision {
+        ClipDecision { class, confidence }
     }
 
     #[test]
     fn clip_prediction_is_argmax_with_first_index_on_ties() {
         assert_eq!(
-            ClipPrediction::from_probs(&[0.2, 0.5, 0.3]),
+            ClipDecision::from_probs(&[0.2, 0.5, 0.3]),
             Some(pred(1, 0.5))
         );
         assert_eq!(
-            ClipPrediction::from_probs(&[0.4, 0.4, 0.2]),
+            ClipDecision::from_probs(&[0.4, 0.4, 0.2]),
             Some(pred(0, 0.4))
         );
         assert_eq!(
-            ClipPrediction::from_probs(&[0.2, 0.4, 0.4]),
+            ClipDecision::from_probs(&[0.2, 0.4, 0.4]),
             Some(pred(1, 0.4))
         );
-        assert_eq!(ClipPrediction::from_probs(&[]), None);
-        assert_eq!(ClipPrediction::from_probs(&[0.2, f32::NAN, 0.8]), None);
+        assert_eq!(ClipDecision::from_probs(&[]), None);
+        assert_eq!(ClipDecision::from_probs(&[0.2, f32::NAN, 0.8]), None);
     }
 
     #[test]

@@ -1,0 +1,78 @@
+//! The error type of `singerid-eval`.
+
+/// Errors from scoring, reports and plots.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Two inputs that must pair up one to one have different lengths.
+    #[error("{what}: {left} vs {right} entries; they must pair up one to one")]
+    LengthMismatch {
+        /// Which inputs, e.g. `"y_true vs y_pred"`.
+        what: &'static str,
+        /// Length of the first.
+        left: usize,
+        /// Length of the second.
+        right: usize,
+    },
+    /// A class index at or above the number of classes.
+    #[error(
+        "{which} holds class {label} at position {position}, but there are only {n_classes} classes"
+    )]
+    LabelOutOfRange {
+        /// `"y_true"` or `"y_pred"`.
+        which: &'static str,
+        /// The offending label.
+        label: usize,
+        /// Its index in the input.
+        position: usize,
+        /// The number of classes.
+        n_classes: usize,
+    },
+    /// Zero classes.
+    #[error("the number of classes must be at least 1")]
+    NoClasses,
+    /// Nothing to evaluate.
+    #[error("no samples to evaluate: the label lists are empty")]
+    NoSamples,
+    /// The clips of one song carry different true classes.
+    #[error("song {song} has clips labelled with class {first} and with class {second}")]
+    ConflictingSongLabels {
+        /// The song key, as `Debug` prints it.
+        song: String,
+        /// The class of its first clip.
+        first: usize,
+        /// The first different class found.
+        second: usize,
+    },
+    /// A song whose clips carry no usable prediction (every probability row empty or NaN).
+    #[error("song {song} has no clip with a usable prediction (empty or NaN probability rows)")]
+    NoUsableClip {
+        /// The song key, as `Debug` prints it.
+        song: String,
+    },
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A JSON file could not be parsed or written.
+    #[error("{path}: {message}")]
+    Json {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl Error {
+    /// A closure turning an I/O error on `path` into [`Error::Io`], for `map_err`.
+    pub fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+        move |source| Error::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}

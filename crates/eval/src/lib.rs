@@ -1,0 +1,32 @@
+//! singerid-eval: how well a model names singers, without a deep-learning engine (no burn).
+//!
+//! - [`predictions`]: [`Predictions`], what a model said about every clip (softmax and
+//!   embedding), the input of everything here; produced by `singerid-train`'s `predict`.
+//! - [`evaluate`](mod@evaluate): frame (clip) level and song level scores, following Kuo, Wei
+//!   and Lin (AAAI 2021) and Nasrullah & Zhao (2019); [`metrics`] holds the scikit-learn-exact
+//!   [`ConfusionMatrix`] and F1s, [`vote`] the paper's song vote (confident clips only, fallback
+//!   to all, ties to the lowest class).
+//! - [`report`]: `report.md` / `report.json`, with [`plot`] (confusion matrices, learning curve,
+//!   t-SNE scatter as PNG) and [`tsne`](mod@tsne) (exact, seeded t-SNE).
+//! - [`reproduce`]: the paper's grid of runs and its Table 1 layout.
+//!
+//! Data flows: [`Predictions`] -> [`evaluate()`] -> [`Evaluation`] -> [`write_report`].
+//! [`Error`] is the one error type.
+
+pub mod error;
+pub mod evaluate;
+pub mod metrics;
+pub mod plot;
+pub mod predictions;
+pub mod report;
+pub mod reproduce;
+pub mod tsne;
+pub mod vote;
+
+pub use error::Error;
+pub use evaluate::{Evaluation, LevelScores, UnknownSinger, evaluate};
+pub use metrics::{Averages, ClassScores, ClassificationReport, ConfusionMatrix};
+pub use predictions::{ClipPrediction, Predictions};
+pub use report::{CurvePoint, ReportFiles, RunInfo, write_report};
+pub use tsne::{TsneConfig, tsne};
+pub use vote::{CONFIDENCE_THRESHOLD, ClipDecision, song_labels, song_vote, song_votes};

@@ -1,0 +1,66 @@
+//! The error type of `singerid-infer`.
+
+use std::path::PathBuf;
+
+/// Errors from identification, evaluation and the reproduction grid. Per-file problems are not
+/// errors: they are reported in the results and the run goes on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A device name that is not cpu, cuda or wgpu.
+    #[error("unknown device {0:?}; expected cpu, cuda or wgpu")]
+    UnknownDevice(String),
+    /// A device whose backend this build does not include.
+    #[error(
+        "this build cannot run on {device} (available: {available}); rebuild with \
+         `--features {device}`"
+    )]
+    DeviceNotBuilt {
+        /// The device asked for.
+        device: &'static str,
+        /// What this build offers.
+        available: String,
+    },
+    /// A model this pipeline cannot run yet.
+    #[error(
+        "{model} is a {kind} model, which needs a melody input; singerid does not compute melody yet"
+    )]
+    NeedsMelody {
+        /// The model folder.
+        model: PathBuf,
+        /// Its model kind.
+        kind: String,
+    },
+    /// The evaluation cannot be set up (no data, empty split, unknown singers only).
+    #[error("{0}")]
+    Evaluation(String),
+    /// A file could not be written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// From the audio front end (an invalid feature config).
+    #[error(transparent)]
+    Audio(#[from] singerid_audio::AudioError),
+    /// From datasets and the feature cache.
+    #[error(transparent)]
+    Data(#[from] singerid_data::DataError),
+    /// From loading models and bundles, and from training.
+    #[error(transparent)]
+    Train(#[from] singerid_train::Error),
+    /// From scoring and reports.
+    #[error(transparent)]
+    Eval(#[from] singerid_eval::Error),
+}
+
+impl Error {
+    /// A closure turning an I/O error on `path` into [`Error::Io`], for `map_err`.
+    pub fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+        move |source| Error::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}

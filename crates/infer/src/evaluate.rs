@@ -1,0 +1,274 @@
+//! Scoring a trained model on a split of a dataset the way the FGNL paper does (frame-level and
+//! song-level accuracy, macro and weighted F1), with a report folder.
+//!
+//! The split is replayed from the model: a bundle records its dataset and the recordings of each
+//! part of its partition ([`DataRecord`]), so `test` means the recordings that model was tested
+//! on, whatever the partition (manifest column, album split, song split). Without a record (or
+//! on another dataset) the manifest's split column is used.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use singerid_audio::Channel;
+use singerid_data::split::Split;
+use singerid_data::{CacheOptions, Dataset, Outcome, Progress, Recording};
+use singerid_eval::{Evaluation, Predictions, ReportFiles, RunInfo, evaluate, write_report};
+use singerid_train::{Bundle, ClipSet, DataRecord, predict};
+
+use crate::error::Error;
+
+/// The split name that means every recording.
+pub const ALL: &str = "all";
+
+/// What to evaluate and where the report goes.
+#[derive(Debug, Clone)]
+pub struct EvalRequest {
+    /// The model folder (for the report).
+    pub model_dir: PathBuf,
+    /// The dataset (`None`: the one the model was trained on, as its bundle records).
+    pub data: Option<PathBuf>,
+    /// The split to score (`None`: `test` when the model recorded a non-empty test part of this
+    /// dataset, else `val` when there is one, else `all`).
+    pub split: Option<String>,
+    /// Override of the bundle's channel (e.g. MIR-1K's `right` to score a mixture model on the
+    /// voice).
+    pub channel: Option<Channel>,
+    /// The feature cache.
+    pub cache: CacheOptions,
+    /// The report folder.
+    pub out: PathBuf,
+    /// Clips per forward pass.
+    pub batch_size: usize,
+    /// The command line, for the report.
+    pub command: String,
+}
+
+/// The result of an evaluation.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalOutcome {
+    /// The model's registry name.
+    pub model: String,
+    /// The dataset evaluated.
+    pub data: PathBuf,
+    /// The split scored.
+    pub split: String,
+    /// Where the split came from: `model` (the model's recorded partition) or `manifest`.
+    pub split_source: &'static str,
+    /// Recordings in the split.
+    pub recordings: usize,
+    /// Recordings whose features failed.
+    pub failed_recordings: usize,
+    /// Dataset entries that could not be read at all (bad manifest rows, unreadable folders).
+    pub dataset_problems: usize,
+    /// Recordings shorter than one clip.
+    pub skipped_recordings: usize,
+    /// The scores.
+    pub evaluation: Evaluation,
+    /// Every clip's prediction.
+    #[serde(skip)]
+    pub predictions: Predictions,
+    /// The report files.
+    pub report: ReportFiles,
+}
+
+/// Evaluates `bundle` as `request` says and writes the report.
+///
+/// # Errors
+/// Fatal problems: no dataset known, an unreadable dataset, an unknown or empty split, no clip of
+/// a singer the model knows, an unwritable cache or report folder.
+pub fn evaluate_split(
+    bundle: &Bundle,
+    request: &EvalRequest,
+    progress: &dyn Progress,
+) -> Result<EvalOutcome, Error> {
+    let meta = &bundle.meta;
+    let mut config = meta.features;
+    if let Some(channel) = request.channel {
+        config.channel = channel;
+    }
+    config.validate()?;
+    let record = DataRecord::from_provenance(&meta.provenance);
+    let data = match (&request.data, &record) {
+        (Some(data), _) => data.clone(),
+        (None, Some(record)) => record.dataset.clone(),
+        (None, None) => {
+            return Err(Error::Evaluation(format!(
+                "{} does not record the dataset it was trained on; pass --data",
+                request.model_dir.display()
+            )));
+        }
+    };
+    let dataset = Dataset::open(&data)?;
+    for problem in &dataset.problems {
+        tracing::error!("{problem}");
+    }
+    // The model's own partition applies when this is the dataset it was trained on.
+    let own = record
+        .as_ref()
+        .filter(|r| same_path(&r.dataset, &data) || request.data.is_none());
+    let (split, recordings, split_source) = select(&dataset, own, request.split.as_deref())?;
+    if recordings.is_empty() {
+        return Err(Error::Evaluation(format!(
+            "no recordings in split `{split}` of {}",
+            data.display()
+        )));
+    }
+    tracing::info!(recordings = recordings.len(), split, "evaluating");
+
+    let (cache, outcomes) =
+        singerid_data::cache::fill(&recordings, &config, &request.cache, progress)?;
+    let failed: BTreeSet<PathBuf> = outcomes
+        .iter()
+        .filter(|o| matches!(o.outcome, Outcome::Failed(_)))
+        .map(|o| o.path.clone())
+        .collect();
+    let usable: Vec<Recording> = recordings
+        .iter()
+        .filter(|r| !failed.contains(&r.path))
+        .cloned()
+        .collect();
+    let (set, skipped) = ClipSet::from_cache(
+        &usable,
+        &cache,
+        &meta.classes,
+        meta.clip_frames,
+        meta.last_clip,
+    )?;
+    for message in &skipped {
+        tracing::warn!("{message}");
+    }
+    let predictions = predict(&bundle.model, &set, request.batch_size.max(1));
+    if predictions.clips.is_empty() {
+        return Err(Error::Evaluation(format!(
+            "no clips to evaluate: every recording of split `{split}` failed or is shorter than \
+             one clip ({} frames)",
+            meta.clip_frames
+        )));
+    }
+    let evaluation = match evaluate(&predictions) {
+        Err(singerid_eval::Error::NoSamples) => {
+            let singers: BTreeSet<&str> = predictions
+                .clips
+                .iter()
+                .map(|c| c.singer.as_str())
+                .collect();
+            return Err(Error::Evaluation(format!(
+                "none of the {} clips belongs to a singer the model knows (found: {}; the model \
+                 knows: {})",
+                predictions.clips.len(),
+                singers.into_iter().collect::<Vec<_>>().join(", "),
+                meta.classes.join(", ")
+            )));
+        }
+        other => other?,
+    };
+
+    let model_name = bundle.model.config().kind.name().to_owned();
+    let mut notes = Vec::new();
+    if config.channel != meta.features.channel {
+        notes.push(format!(
+            "Channel overridden: the model was trained on `{}`, evaluated on `{}`.",
+            meta.features.channel.name(),
+            config.channel.name()
+        ));
+    }
+    if split_source == "model" {
+        notes.push(format!(
+            "Split `{split}` is the model's own partition ({} split), as recorded in its bundle.",
+            own.map_or("manifest", |r| r.split.as_str())
+        ));
+    }
+    let info = RunInfo {
+        model: model_name.clone(),
+        params: bundle.model.num_params(),
+        features: config,
+        clip_frames: meta.clip_frames,
+        last_clip: meta.last_clip,
+        data: format!(
+            "{}, split {split} ({} recordings, {} failed, {} without a full clip)",
+            data.display(),
+            recordings.len(),
+            failed.len(),
+            skipped.len()
+        ),
+        checkpoint: Some(request.model_dir.clone()),
+        command: request.command.clone(),
+        notes,
+        learning_curve: None,
+    };
+    let report = write_report(&request.out, &evaluation, &predictions, &info)?;
+    Ok(EvalOutcome {
+        model: model_name,
+        data,
+        split,
+        split_source,
+        recordings: recordings.len(),
+        failed_recordings: failed.len(),
+        dataset_problems: dataset.problems.len(),
+        skipped_recordings: skipped.len(),
+        evaluation,
+        predictions,
+        report,
+    })
+}
+
+/// The recordings of split `name` (or the default split), with the name used and where the
+/// split came from.
+fn select(
+    dataset: &Dataset,
+    own: Option<&DataRecord>,
+    name: Option<&str>,
+) -> Result<(String, Vec<Recording>, &'static str), Error> {
+    let has_column = dataset.recordings.iter().any(|r| r.split.is_some());
+    let name = match name {
+        Some(name) => name.to_owned(),
+        None => {
+            let own_has = |part: &str| {
+                own.and_then(|r| r.part(dataset, part))
+                    .is_some_and(|p| !p.is_empty())
+            };
+            if own_has("test") {
+                "test".to_owned()
+            } else if own_has("val") || has_column {
+                "val".to_owned()
+            } else {
+                ALL.to_owned()
+            }
+        }
+    };
+    if name == ALL {
+        return Ok((name, dataset.recordings.clone(), "all"));
+    }
+    if let Some(part) = own.and_then(|r| r.part(dataset, &name)) {
+        let recordings = part.into_iter().cloned().collect();
+        return Ok((name, recordings, "model"));
+    }
+    if !has_column {
+        return Err(Error::Evaluation(format!(
+            "{} has no split column and the model records no `{name}` part of it; use --split \
+             all, or a manifest with a split column",
+            dataset.root.display()
+        )));
+    }
+    let wanted: Split = name.parse().map_err(|_| {
+        Error::Evaluation(format!(
+            "unknown split `{name}`; expected train, val, test or all"
+        ))
+    })?;
+    let recordings = dataset
+        .recordings
+        .iter()
+        .filter(|r| r.split == Some(wanted))
+        .cloned()
+        .collect();
+    Ok((name, recordings, "manifest"))
+}
+
+/// Whether two paths name the same file (compared canonically when both exist).
+fn same_path(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}

@@ -1,0 +1,257 @@
+//! Naming the singer of audio files: audio -> log-mel (the bundle's feature config) -> clips of
+//! the bundle's length -> model -> the paper's song vote per file.
+//!
+//! Every full clip is kept, whatever the training rule for the last clip (a short file must
+//! still give its one clip). The vote follows Kuo et al. (AAAI 2021): clips with top probability
+//! > 0.5 vote, all clips when none does, ties to the lowest class.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+use singerid_audio::{LogMel, features_from_file};
+use singerid_data::clip::LastClip;
+use singerid_data::{Progress, Recording};
+use singerid_eval::Predictions;
+use singerid_eval::vote::{ClipDecision, vote};
+use singerid_train::{Bundle, ClipSet, predict};
+
+/// How identification runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdentifyOptions {
+    /// Clips per forward pass.
+    pub batch_size: usize,
+    /// Files decoded and classified together (bounds memory on large folders).
+    pub files_per_chunk: usize,
+    /// How many singers each file's ranking lists.
+    pub top_k: usize,
+}
+
+impl Default for IdentifyOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: 32,
+            files_per_chunk: 64,
+            top_k: 3,
+        }
+    }
+}
+
+/// One singer and a probability.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ranked {
+    /// The singer.
+    pub singer: String,
+    /// Mean clip probability.
+    pub probability: f32,
+}
+
+/// One clip of a file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClipLine {
+    /// Clip index within the file.
+    pub index: usize,
+    /// Start, seconds.
+    pub start_s: f64,
+    /// End, seconds.
+    pub end_s: f64,
+    /// The clip's most probable singer.
+    pub singer: String,
+    /// Its probability.
+    pub probability: f32,
+}
+
+/// The decision for one file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileResult {
+    /// The file.
+    pub path: PathBuf,
+    /// The vote's winner.
+    pub singer: String,
+    /// Votes for the winner / votes counted.
+    pub vote_share: f64,
+    /// Votes for the winner.
+    pub votes: usize,
+    /// Votes counted.
+    pub counted: usize,
+    /// Whether the counted votes are the confident clips (false: no clip was above 0.5, all
+    /// voted).
+    pub confident_vote: bool,
+    /// The singers with the highest mean clip probability.
+    pub top: Vec<Ranked>,
+    /// Every clip, in time order.
+    pub clips: Vec<ClipLine>,
+}
+
+/// A file that could not be identified.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failure {
+    /// The file or folder.
+    pub path: PathBuf,
+    /// Why.
+    pub error: String,
+}
+
+/// What [`identify`] found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Identification {
+    /// One result per identified file, in input order.
+    pub files: Vec<FileResult>,
+    /// Inputs that could not be read or identified.
+    pub failures: Vec<Failure>,
+}
+
+/// Identifies the singer of every audio file named by `inputs` (files, or folders searched
+/// recursively) with `bundle` (loaded on the device it runs on).
+///
+/// Files are handled in chunks of [`IdentifyOptions::files_per_chunk`]; `on_chunk` receives each
+/// chunk's results as soon as they are decided (for streaming output), and `progress` counts
+/// files. Per-file problems (unreadable, not audio, shorter than one clip) are
+/// [`Identification::failures`], logged as errors, and never stop the run.
+pub fn identify(
+    bundle: &Bundle,
+    inputs: &[PathBuf],
+    options: &IdentifyOptions,
+    progress: &dyn Progress,
+    on_chunk: &mut dyn FnMut(&[FileResult]),
+) -> Identification {
+    let meta = &bundle.meta;
+    let config = meta.features;
+    let seconds_per_frame = config.hop_length as f64 / f64::from(config.sample_rate_hz);
+    let clip_seconds = meta.clip_frames as f64 * seconds_per_frame;
+
+    let (files, problems) = singerid_data::tree::audio_files(inputs);
+    let mut out = Identification::default();
+    for problem in problems {
+        tracing::error!("{problem}");
+        out.failures.push(Failure {
+            path: problem.path().map(Path::to_path_buf).unwrap_or_default(),
+            error: problem.to_string(),
+        });
+    }
+    progress.start("identify", Some(files.len() as u64));
+    for chunk in files.chunks(options.files_per_chunk.max(1)) {
+        let features: Vec<(PathBuf, Result<LogMel, String>)> = chunk
+            .par_iter()
+            .map(|path| {
+                let result = features_from_file(path, &config).map_err(|e| e.to_string());
+                progress.advance(1);
+                (path.clone(), result)
+            })
+            .collect();
+        let mut items = Vec::new();
+        for (path, result) in features {
+            let error = match result {
+                Ok(mel) if mel.n_frames >= meta.clip_frames => {
+                    items.push((recording_for(&path), mel));
+                    continue;
+                }
+                Ok(mel) => format!(
+                    "too short: {:.2} s of audio, one clip needs {:.2} s ({} frames)",
+                    mel.n_frames as f64 * seconds_per_frame,
+                    clip_seconds,
+                    meta.clip_frames
+                ),
+                Err(err) => err,
+            };
+            tracing::error!("{}: {error}", path.display());
+            out.failures.push(Failure { path, error });
+        }
+        if items.is_empty() {
+            continue;
+        }
+        let order: Vec<PathBuf> = items.iter().map(|(r, _)| r.abs_path.clone()).collect();
+        let set = ClipSet::from_features(
+            items,
+            &meta.classes,
+            meta.clip_frames,
+            LastClip::Keep,
+            seconds_per_frame,
+        );
+        let predictions = predict(&bundle.model, &set, options.batch_size.max(1));
+        let results = decide(&order, &predictions, options.top_k);
+        on_chunk(&results);
+        out.files.extend(results);
+    }
+    progress.finish();
+    out
+}
+
+/// A stand-in recording for a file outside any dataset: no singer (so no label), the file as
+/// its own song.
+fn recording_for(path: &Path) -> Recording {
+    Recording {
+        path: path.to_path_buf(),
+        abs_path: path.to_path_buf(),
+        singer: String::new(),
+        album: None,
+        song: path.display().to_string(),
+        split: None,
+    }
+}
+
+/// Groups clip predictions by file (in `order`) and applies the paper's vote to each.
+fn decide(order: &[PathBuf], p: &Predictions, top_k: usize) -> Vec<FileResult> {
+    let name = |class: usize| p.classes.get(class).cloned().unwrap_or_default();
+    order
+        .iter()
+        .filter_map(|path| {
+            let key = path.display().to_string();
+            let clips: Vec<_> = p.clips.iter().filter(|c| c.recording == key).collect();
+            let decisions: Vec<ClipDecision> = clips
+                .iter()
+                .filter_map(|c| ClipDecision::from_probs(&c.probs))
+                .collect();
+            let winner = vote(&decisions)?;
+            let confident: Vec<&ClipDecision> =
+                decisions.iter().filter(|d| d.is_confident()).collect();
+            let confident_vote = !confident.is_empty();
+            let counted: Vec<usize> = if confident_vote {
+                confident.iter().map(|d| d.class).collect()
+            } else {
+                decisions.iter().map(|d| d.class).collect()
+            };
+            let votes = counted.iter().filter(|&&c| c == winner).count();
+            let mut mean = vec![0.0_f32; p.classes.len()];
+            for c in &clips {
+                for (m, v) in mean.iter_mut().zip(&c.probs) {
+                    *m += v / clips.len() as f32;
+                }
+            }
+            let mut ranked: Vec<(usize, f32)> = mean.into_iter().enumerate().collect();
+            ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            let top = ranked
+                .into_iter()
+                .take(top_k)
+                .map(|(class, probability)| Ranked {
+                    singer: name(class),
+                    probability,
+                })
+                .collect();
+            let clip_lines = clips
+                .iter()
+                .filter_map(|c| {
+                    let d = ClipDecision::from_probs(&c.probs)?;
+                    let start_s = c.start_frame as f64 * p.seconds_per_frame;
+                    Some(ClipLine {
+                        index: c.clip_index,
+                        start_s,
+                        end_s: start_s + p.clip_frames as f64 * p.seconds_per_frame,
+                        singer: name(d.class),
+                        probability: d.confidence,
+                    })
+                })
+                .collect();
+            Some(FileResult {
+                path: path.clone(),
+                singer: name(winner),
+                vote_share: votes as f64 / counted.len().max(1) as f64,
+                votes,
+                counted: counted.len(),
+                confident_vote,
+                top,
+                clips: clip_lines,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,47 @@
+//! singerid-infer: the product as a library. The CLI calls one function of this crate per
+//! command, and so will the HTTP server and the music-library scanner.
+//!
+//! - [`device`]: the user's [`DeviceChoice`] (cpu, cuda, wgpu) -> a burn device; the only place
+//!   a device is chosen.
+//! - [`load_model`]: a trained-model folder (or a training run folder: its `best/`) -> a
+//!   [`Bundle`] on a device, refusing what this pipeline cannot run.
+//! - [`identify`](mod@identify): audio files or folders -> log-mel (the bundle's feature
+//!   config) -> clips -> model -> the paper's song vote -> [`FileResult`]s.
+//! - [`evaluate`]: a model on a split of a dataset (by default the model's own partition, as its
+//!   bundle records) -> scores and a report folder.
+//! - [`reproduce`](mod@reproduce): the paper's grid of training runs and Table 1.
+//!
+//! Long steps report to a [`singerid_data::Progress`]; per-file problems are part of the
+//! results, never errors. [`Error`] is the one error type.
+
+pub mod device;
+pub mod error;
+pub mod evaluate;
+pub mod identify;
+pub mod reproduce;
+
+use std::path::Path;
+
+pub use device::DeviceChoice;
+pub use error::Error;
+pub use evaluate::{EvalOutcome, EvalRequest, evaluate_split};
+pub use identify::{FileResult, Identification, IdentifyOptions, identify};
+pub use reproduce::{GridObserver, ReproduceRequest, reproduce};
+pub use singerid_train::Bundle;
+
+/// Loads the model folder `path` (or the `best/` model of a training run folder) onto `device`.
+///
+/// # Errors
+/// A path that is not a model folder (with what it is instead), an unreadable or inconsistent
+/// bundle, a device this build lacks, or a model that needs a melody input.
+pub fn load_model(path: &Path, device: DeviceChoice) -> Result<Bundle, Error> {
+    let bundle = singerid_train::bundle::load(path, &device.device()?)?;
+    let kind = bundle.model.config().kind;
+    if kind.uses_melody() {
+        return Err(Error::NeedsMelody {
+            model: path.to_owned(),
+            kind: kind.name().to_owned(),
+        });
+    }
+    Ok(bundle)
+}

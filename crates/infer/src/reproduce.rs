@@ -1,0 +1,272 @@
+//! The paper's grid (models x clip lengths x settings x seeds): one training run and one test
+//! evaluation per cell, and Table 1 in the paper's layout.
+//!
+//! Every cell is an ordinary training run folder under `<out>/runs/<cell>/` plus `report/` (the
+//! evaluation report) and `result.json` (the scores for the table). A cell with a `result.json`
+//! is done and skipped; an unfinished one resumes from its last completed epoch, so rerunning the
+//! same grid after a kill continues where it stopped. `<out>/table.md` and `<out>/results.json`
+//! are rewritten after every cell.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use singerid_audio::Channel;
+use singerid_data::Progress;
+use singerid_data::atomic::write_atomic;
+use singerid_eval::evaluate;
+use singerid_eval::report::{CurvePoint, RunInfo, write_report};
+use singerid_eval::reproduce::{Cell, CellResult, Grid, Score, Setting, table_markdown};
+use singerid_models::ModelKind;
+use singerid_train::{ClipSet, ExperimentSpec, TrainObserver, bundle, predict, prepare};
+
+use crate::device::DeviceChoice;
+use crate::error::Error;
+
+/// File name of a finished cell's scores.
+pub const RESULT_FILE: &str = "result.json";
+
+/// A grid to run.
+#[derive(Debug, Clone)]
+pub struct ReproduceRequest {
+    /// The grid.
+    pub grid: Grid,
+    /// Everything but the cell's model, clip length, seed and channel (taken from the cell).
+    pub base: ExperimentSpec,
+    /// The channel that holds the voice in the vocal-only setting (MIR-1K: right).
+    pub vocal_channel: Channel,
+    /// The output folder.
+    pub out: PathBuf,
+    /// Where the models run.
+    pub device: DeviceChoice,
+    /// The command line, for the reports.
+    pub command: String,
+    /// How the split was chosen, for the table's header.
+    pub split_description: String,
+}
+
+/// What a cell run reports to the caller.
+pub trait GridObserver {
+    /// Cell `index` (0-based) of `total` starts; `done` when its result was found on disk.
+    fn on_cell(&mut self, index: usize, total: usize, cell: &Cell, done: bool);
+    /// The training observer for the cell's run.
+    fn training(&mut self) -> &mut dyn TrainObserver;
+}
+
+#[derive(Serialize)]
+struct ResultsFile<'a> {
+    grid: &'a Grid,
+    results: &'a [CellResult],
+}
+
+/// Runs (or resumes) the grid; returns the table as Markdown.
+///
+/// # Errors
+/// An empty grid, a melody model, or a cell whose data cannot be prepared or whose training or
+/// evaluation fails.
+pub fn reproduce(
+    request: &ReproduceRequest,
+    observer: &mut dyn GridObserver,
+    progress: &dyn Progress,
+) -> Result<String, Error> {
+    let grid = &request.grid;
+    if grid.models.is_empty() || grid.clip_seconds.is_empty() || grid.seeds.is_empty() {
+        return Err(Error::Evaluation(
+            "the grid needs at least one model, one clip length and one seed".into(),
+        ));
+    }
+    let cells = grid.cells();
+    std::fs::create_dir_all(&request.out).map_err(Error::io(&request.out))?;
+    let mut results = Vec::new();
+    for (i, cell) in cells.iter().enumerate() {
+        let dir = request.out.join("runs").join(cell.run_name());
+        let done = read_result(&dir)?;
+        observer.on_cell(i, cells.len(), cell, done.is_some());
+        let result = match done {
+            Some(done) => done,
+            None => run_cell(request, cell, &dir, observer.training(), progress)?,
+        };
+        results.push(result);
+        write_tables(request, &results)?;
+    }
+    let table = request.out.join("table.md");
+    std::fs::read_to_string(&table).map_err(Error::io(&table))
+}
+
+fn read_result(dir: &Path) -> Result<Option<CellResult>, Error> {
+    let path = dir.join(RESULT_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
+            Error::Evaluation(format!(
+                "{} is not a cell result ({e}); delete it to rerun the cell",
+                path.display()
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(&path)(e)),
+    }
+}
+
+fn run_cell(
+    request: &ReproduceRequest,
+    cell: &Cell,
+    dir: &Path,
+    observer: &mut dyn TrainObserver,
+    progress: &dyn Progress,
+) -> Result<CellResult, Error> {
+    let in_cell = |e: Error| Error::Evaluation(format!("cell {}: {e}", cell.run_name()));
+    let model: ModelKind = cell
+        .model
+        .parse()
+        .map_err(|e: singerid_models::ModelError| Error::Evaluation(e.to_string()))?;
+    let mut spec = request.base.clone();
+    spec.model = model;
+    spec.seed = cell.seed;
+    spec.clip_seconds = cell.clip_seconds;
+    if cell.setting == Setting::VocalOnly {
+        spec.features.channel = request.vocal_channel;
+    }
+    let device = request.device.device()?;
+    let prepared = prepare(&spec, progress).map_err(|e| in_cell(e.into()))?;
+    let outcome = prepared
+        .run(dir, false, &device, observer)
+        .map_err(|e| in_cell(e.into()))?;
+    let Some(best) = &outcome.best else {
+        return Err(in_cell(Error::Evaluation(
+            "no epoch completed, so there is no model to evaluate".into(),
+        )));
+    };
+
+    // Score the test part; data without one (e.g. a manifest with train/val only) is scored on
+    // validation, and the table says so.
+    let (scored_split, set): (&str, &ClipSet) = if prepared.test.is_empty() {
+        ("val", &prepared.val)
+    } else {
+        ("test", &prepared.test)
+    };
+    let bundle = bundle::load(&outcome.best_dir, &device)?;
+    let predictions = predict(&bundle.model, set, 64);
+    let evaluation = evaluate(&predictions)?;
+    let curve = outcome
+        .log
+        .iter()
+        .map(|row| CurvePoint {
+            epoch: row.epoch,
+            train_loss: row.train_loss,
+            train_accuracy: row.train_accuracy,
+            val_loss: row.val_loss,
+            val_weighted_f1: row.val_weighted_f1,
+        })
+        .collect();
+    let has_val = (0..prepared.val.len()).any(|i| prepared.val.label(i).is_some());
+    let mut notes = vec![if has_val {
+        format!(
+            "Training stopped: {} after {} epochs; the checkpoint of epoch {} (best validation \
+             weighted F1) is evaluated.",
+            outcome.stop, outcome.epochs, best.epoch
+        )
+    } else {
+        format!(
+            "Training stopped: {} after {} epochs. The split left no validation data for the \
+             training singers, so there was no model selection: the last epoch ({}) is \
+             evaluated.",
+            outcome.stop, outcome.epochs, best.epoch
+        )
+    }];
+    if scored_split == "val" {
+        notes.push(
+            "The data has no test part, so this report scores the validation part, which also \
+             selected the checkpoint: an optimistic figure."
+                .into(),
+        );
+    }
+    let info = RunInfo {
+        model: cell.model.clone(),
+        params: bundle.model.num_params(),
+        features: prepared.features,
+        clip_frames: prepared.config.clip_frames,
+        last_clip: prepared.config.last_clip,
+        data: format!(
+            "{}, {} split (seed {}), scored on {} ({} clips), setting {} (channel {})",
+            prepared.dataset_name(),
+            prepared.partition.mode.as_str(),
+            cell.seed,
+            scored_split,
+            set.len(),
+            cell.setting.name(),
+            prepared.features.channel.name()
+        ),
+        checkpoint: Some(outcome.best_dir.clone()),
+        command: request.command.clone(),
+        notes,
+        learning_curve: Some(curve),
+    };
+    write_report(&dir.join("report"), &evaluation, &predictions, &info)?;
+
+    let result = CellResult {
+        cell: cell.clone(),
+        params: bundle.model.num_params(),
+        frame_weighted_f1: evaluation.frame.weighted_f1,
+        frame_macro_f1: evaluation.frame.macro_f1,
+        song_weighted_f1: evaluation.song.weighted_f1,
+        song_macro_f1: evaluation.song.macro_f1,
+        epochs: outcome.epochs,
+        best_epoch: best.epoch,
+        scored_split: scored_split.to_owned(),
+    };
+    write_json(&dir.join(RESULT_FILE), &result)?;
+    Ok(result)
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
+    let json = serde_json::to_string_pretty(value)
+        .map_err(|e| Error::Evaluation(format!("serialising {}: {e}", path.display())))?;
+    write_atomic(path, (json + "\n").as_bytes()).map_err(Error::io(path))
+}
+
+fn write_tables(request: &ReproduceRequest, results: &[CellResult]) -> Result<(), Error> {
+    let grid = &request.grid;
+    let base = &request.base;
+    let scored: std::collections::BTreeSet<&str> =
+        results.iter().map(|r| r.scored_split.as_str()).collect();
+    let mut text = format!(
+        "# Table 1 (singerid reproduce)\n\nData: {}. Split: {}. Scored on: {}. {} of {} runs \
+         finished. Learning rate {}, batch {}, at most {} epochs, patience {}{}.\n\n\
+         ## F1 (weighted, the paper's figure)\n\n",
+        base.data.display(),
+        request.split_description,
+        scored.into_iter().collect::<Vec<_>>().join(", "),
+        results.len(),
+        grid.cells().len(),
+        base.learning_rate,
+        base.batch_size,
+        base.max_epochs,
+        base.patience,
+        base.time_budget_seconds.map_or(String::new(), |s| format!(
+            ", time budget {} min per run",
+            s / 60.0
+        )),
+    );
+    text.push_str(&table_markdown(grid, results, Score::Weighted));
+    text.push_str("\n## Macro F1\n\n");
+    text.push_str(&table_markdown(grid, results, Score::Macro));
+    text.push_str(
+        "\nParameter counts are Keras' count (batch-norm statistics included) for this data's \
+         number of singers; the paper's are for artist20's 20.\n",
+    );
+    text.push_str("\n## Runs\n\n| run | epochs | best epoch | scored on |\n|---|---:|---:|---|\n");
+    for r in results {
+        text.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            r.cell.run_name(),
+            r.epochs,
+            r.best_epoch,
+            r.scored_split
+        ));
+    }
+    let table = request.out.join("table.md");
+    write_atomic(&table, text.as_bytes()).map_err(Error::io(&table))?;
+    write_json(
+        &request.out.join("results.json"),
+        &ResultsFile { grid, results },
+    )
+}

@@ -1,0 +1,341 @@
+//! The experiment: what a training run is made of, built in one place, stored with the model,
+//! and replayed by evaluation.
+//!
+//! An [`ExperimentSpec`] says what a user asked for: the dataset, how it is partitioned (the
+//! manifest's split column, the papers' album split for a seed, or a seeded song split), the
+//! feature config (with the vocal source: the mixture or a channel), the clip length and the
+//! training options. [`prepare`] turns it into a [`Prepared`] run: the partition with its
+//! recording lists, the filled feature cache, the clip sets and the [`TrainConfig`]. The
+//! resulting [`DataRecord`] (dataset, partition mode and seed, and the recordings of every part)
+//! is stored in `train.json` and in every model bundle the run saves, so that evaluating a model
+//! "on its test part" means exactly the recordings it was not trained on.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use singerid_audio::FeatureConfig;
+use singerid_data::clip::{ClipLength, LastClip};
+use singerid_data::split::Split;
+use singerid_data::{
+    CacheOptions, Dataset, DatasetSource, Outcome, Partition, PartitionMode, Progress, Recording,
+    partition,
+};
+use singerid_models::ModelKind;
+
+use crate::clips::ClipSet;
+use crate::error::Error;
+use crate::trainer::{self, RunSpec, TrainConfig, TrainObserver, TrainOutcome};
+
+/// What a user asks to train.
+#[derive(Debug, Clone)]
+pub struct ExperimentSpec {
+    /// The dataset: a manifest CSV or an `<artist>/<album>/<song>` tree.
+    pub data: PathBuf,
+    /// How recordings are partitioned (`None`: the manifest's split column when there is one,
+    /// else the album split).
+    pub split: Option<PartitionMode>,
+    /// Seed of the album or song split and of training.
+    pub seed: u64,
+    /// The model.
+    pub model: ModelKind,
+    /// Clip length in seconds (converted to frames with the feature config's rate and hop).
+    pub clip_seconds: f64,
+    /// Whether the last full clip of each recording is dropped (the authors' code did).
+    pub last_clip: LastClip,
+    /// The feature config, including the channel (the vocal source).
+    pub features: FeatureConfig,
+    /// Where features are cached.
+    pub cache: CacheOptions,
+    /// Adam's learning rate.
+    pub learning_rate: f64,
+    /// Clips per batch.
+    pub batch_size: usize,
+    /// Maximum epochs.
+    pub max_epochs: usize,
+    /// Epochs without a better validation score before stopping (0: never).
+    pub patience: usize,
+    /// Wall-clock budget in seconds, across resumes.
+    pub time_budget_seconds: Option<f64>,
+}
+
+/// How the data of a run was partitioned, with the resulting recordings: stored in the run's
+/// `train.json` and in its model bundles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataRecord {
+    /// The dataset: manifest CSV or tree root, absolute.
+    pub dataset: PathBuf,
+    /// The partition mode (`manifest`, `album` or `song`).
+    pub split: PartitionMode,
+    /// The partition seed (unused by `manifest`).
+    pub split_seed: u64,
+    /// Counts per part.
+    pub train: PartCount,
+    /// Counts per part.
+    pub val: PartCount,
+    /// Counts per part.
+    pub test: PartCount,
+    /// The recordings of each part (`train`, `val`, `test`), as paths relative to the dataset
+    /// root; empty in bundles written before this field existed.
+    #[serde(default)]
+    pub recordings: BTreeMap<String, Vec<PathBuf>>,
+}
+
+/// How much of the data one part holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartCount {
+    /// Recordings (clip files).
+    pub recordings: usize,
+    /// Songs.
+    pub songs: usize,
+    /// Clips.
+    pub clips: usize,
+}
+
+impl DataRecord {
+    /// Reads the record a bundle's provenance holds (`provenance.data`), if any.
+    pub fn from_provenance(provenance: &serde_json::Value) -> Option<Self> {
+        serde_json::from_value(provenance.get("data")?.clone()).ok()
+    }
+
+    /// The recordings of `part` (`train`, `val` or `test`) in `dataset`, as the run used them.
+    ///
+    /// Runs that recorded their lists are replayed from them; older runs split by the manifest
+    /// column are replayed from the manifest. `None` when the record cannot say (an older run
+    /// with an album or song split).
+    pub fn part<'a>(&self, dataset: &'a Dataset, part: &str) -> Option<Vec<&'a Recording>> {
+        match self.recordings.get(part) {
+            Some(paths) => {
+                let wanted: std::collections::BTreeSet<&Path> =
+                    paths.iter().map(PathBuf::as_path).collect();
+                Some(
+                    dataset
+                        .recordings
+                        .iter()
+                        .filter(|r| wanted.contains(r.path.as_path()))
+                        .collect(),
+                )
+            }
+            None if self.split == PartitionMode::Manifest => {
+                let split: Split = part.parse().ok()?;
+                Some(
+                    dataset
+                        .recordings
+                        .iter()
+                        .filter(|r| r.split == Some(split))
+                        .collect(),
+                )
+            }
+            None => None,
+        }
+    }
+}
+
+/// Everything [`prepare`] builds: the data, partition and clip sets of a run.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The dataset as read.
+    pub dataset: Dataset,
+    /// The partition of its recordings.
+    pub partition: Partition,
+    /// The resolved feature config.
+    pub features: FeatureConfig,
+    /// Class names: the sorted singers of the training part.
+    pub classes: Vec<String>,
+    /// Training clips.
+    pub train: ClipSet,
+    /// Validation clips.
+    pub val: ClipSet,
+    /// Test clips (empty when the split has no test part).
+    pub test: ClipSet,
+    /// The training config.
+    pub config: TrainConfig,
+    /// What `train.json` and the bundles record about the data ([`DataRecord`] as JSON).
+    pub spec: RunSpec,
+    /// The data record.
+    pub record: DataRecord,
+    /// Recordings that could not be used (feature failures, too short), one line each.
+    pub problems: Vec<String>,
+}
+
+impl Prepared {
+    /// The dataset as `train.json` names it: the manifest or tree root, absolute.
+    pub fn dataset_name(&self) -> String {
+        dataset_name(&self.dataset)
+    }
+
+    /// Trains in the run folder `out` (resuming a run of the same experiment there; `restart`
+    /// wipes its training files first), writing `split.csv` beside `train.json`.
+    ///
+    /// # Errors
+    /// As [`crate::train`].
+    pub fn run(
+        &self,
+        out: &Path,
+        restart: bool,
+        device: &Device,
+        observer: &mut dyn TrainObserver,
+    ) -> Result<TrainOutcome, Error> {
+        trainer::prepare_run_dir(out, &self.config, &self.spec, restart)?;
+        let split_path = out.join(SPLIT_FILE);
+        singerid_data::atomic::write_atomic(&split_path, self.partition.listing_csv.as_bytes())
+            .map_err(Error::io(&split_path))?;
+        crate::train(
+            out,
+            &self.config,
+            &self.spec,
+            &self.train,
+            &self.val,
+            false,
+            device,
+            observer,
+        )
+    }
+}
+
+/// The partition listing in a run folder (album or song -> part).
+pub const SPLIT_FILE: &str = "split.csv";
+
+/// The manifest path or tree root of a dataset.
+pub fn dataset_name(dataset: &Dataset) -> String {
+    match &dataset.source {
+        DatasetSource::Manifest(path) => path.display().to_string(),
+        DatasetSource::Tree => dataset.root.display().to_string(),
+    }
+}
+
+/// Reads the dataset, partitions it, fills the feature cache and builds the clip sets.
+///
+/// # Errors
+/// An invalid feature config or clip length, a melody model (no melody extractor yet), an
+/// unreadable or empty dataset, an impossible split, an unusable cache.
+pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepared, Error> {
+    let invalid = |message: String| Error::Experiment { message };
+    let features = spec.features;
+    features
+        .validate()
+        .map_err(|e| invalid(format!("feature config: {e}")))?;
+    if spec.model.uses_melody() {
+        return Err(invalid(format!(
+            "{} needs a melody input, which singerid does not compute yet; choose a mel-only \
+             model",
+            spec.model
+        )));
+    }
+    let clip = ClipLength::from_seconds(
+        spec.clip_seconds,
+        features.sample_rate_hz,
+        features.hop_length,
+    )
+    .map_err(|e| invalid(format!("clip length {} s: {e}", spec.clip_seconds)))?;
+    let dataset = Dataset::open(&spec.data)?;
+    if dataset.recordings.is_empty() {
+        return Err(invalid(format!(
+            "no usable audio files found in {}",
+            spec.data.display()
+        )));
+    }
+    let mut problems: Vec<String> = dataset.problems.iter().map(ToString::to_string).collect();
+    for problem in &dataset.problems {
+        tracing::error!("{problem}");
+    }
+    let mode = spec
+        .split
+        .unwrap_or(if dataset.recordings.iter().any(|r| r.split.is_some()) {
+            PartitionMode::Manifest
+        } else {
+            PartitionMode::Album
+        });
+    let partition = partition(&dataset, mode, spec.seed).map_err(|e| {
+        invalid(format!(
+            "dividing {} with the {} split: {e}",
+            spec.data.display(),
+            mode.as_str()
+        ))
+    })?;
+    let mut classes: Vec<String> = partition.train.iter().map(|r| r.singer.clone()).collect();
+    classes.sort();
+    classes.dedup();
+    if classes.is_empty() {
+        return Err(invalid(format!(
+            "the training part of the {} split is empty",
+            mode.as_str()
+        )));
+    }
+
+    let (cache, outcomes) =
+        singerid_data::cache::fill(&dataset.recordings, &features, &spec.cache, progress)?;
+    for outcome in &outcomes {
+        if let Outcome::Failed(err) = &outcome.outcome {
+            problems.push(err.to_string());
+        }
+    }
+    let frames = clip.frames();
+    let build = |split: Split, problems: &mut Vec<String>| -> Result<ClipSet, Error> {
+        let (set, more) = ClipSet::from_cache(
+            partition.part(split),
+            &cache,
+            &classes,
+            frames,
+            spec.last_clip,
+        )?;
+        for problem in &more {
+            tracing::warn!("{problem}");
+        }
+        problems.extend(more);
+        Ok(set)
+    };
+    let train = build(Split::Train, &mut problems)?;
+    let val = build(Split::Val, &mut problems)?;
+    let test = build(Split::Test, &mut problems)?;
+    // Release the cache's writer lock before the long part.
+    drop(cache);
+
+    let mut config = TrainConfig::new(spec.model, frames);
+    config.last_clip = spec.last_clip;
+    config.learning_rate = spec.learning_rate;
+    config.batch_size = spec.batch_size;
+    config.max_epochs = spec.max_epochs;
+    config.patience = spec.patience;
+    config.seed = spec.seed;
+    config.time_budget_seconds = spec.time_budget_seconds;
+
+    let count = |set: &ClipSet| PartCount {
+        recordings: set.recording_count(),
+        songs: set.song_count(),
+        clips: set.len(),
+    };
+    let paths = |recordings: &[Recording]| recordings.iter().map(|r| r.path.clone()).collect();
+    let record = DataRecord {
+        dataset: PathBuf::from(dataset_name(&dataset)),
+        split: mode,
+        split_seed: spec.seed,
+        train: count(&train),
+        val: count(&val),
+        test: count(&test),
+        recordings: BTreeMap::from([
+            ("train".to_owned(), paths(&partition.train)),
+            ("val".to_owned(), paths(&partition.val)),
+            ("test".to_owned(), paths(&partition.test)),
+        ]),
+    };
+    let run_spec = RunSpec {
+        classes: classes.clone(),
+        features,
+        data: serde_json::to_value(&record).map_err(|e| invalid(e.to_string()))?,
+    };
+    Ok(Prepared {
+        dataset,
+        partition,
+        features,
+        classes,
+        train,
+        val,
+        test,
+        config,
+        spec: run_spec,
+        record,
+        problems,
+    })
+}
