@@ -267,3 +267,20 @@ fn identify_reports_each_file_and_fails_bad_ones_alone() {
     assert!(rows.len() >= 4, "{stdout}");
     assert!(rows.iter().all(|r| r.split(',').count() == 8), "{stdout}");
 }
+
+#[test]
+fn identify_on_a_folder_without_audio_says_so_and_fails() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (model, _) = untrained_bundle(tmp.path());
+    let empty = tmp.path().join("no-audio");
+    std::fs::create_dir(&empty).expect("mkdir");
+    std::fs::write(empty.join("notes.txt"), b"lyrics").expect("write");
+    let output = singerid(&["identify", s(&empty), "--model", s(&model)]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(output.stdout.is_empty());
+    assert!(
+        text(&output.stderr).contains("no audio files"),
+        "{}",
+        text(&output.stderr)
+    );
+}

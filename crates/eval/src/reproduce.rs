@@ -14,7 +14,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
+
+use crate::Error;
 
 /// The audio the model hears: the mixture, or the singing voice alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -282,6 +286,99 @@ pub fn table_markdown<'a>(grid: &Grid, results: &'a [CellResult], score: Score) 
             .join(", ")
     );
     out
+}
+
+/// File name of a finished cell's scores inside its run folder.
+pub const RESULT_FILE: &str = "result.json";
+
+/// Reads the scores of a finished cell from its run folder, `None` when it has not finished.
+///
+/// # Errors
+/// [`Error::Json`] for a file that is not a cell result (delete it to rerun the cell),
+/// [`Error::Io`] for one that cannot be read.
+pub fn read_cell_result(run_dir: &Path) -> Result<Option<CellResult>, Error> {
+    let path = run_dir.join(RESULT_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| Error::Json {
+                message: format!("not a cell result ({e}); delete it to rerun the cell"),
+                path,
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(&path)(e)),
+    }
+}
+
+/// Writes a finished cell's scores into its run folder (atomically).
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be written.
+pub fn write_cell_result(run_dir: &Path, result: &CellResult) -> Result<(), Error> {
+    write_json(&run_dir.join(RESULT_FILE), result)
+}
+
+/// The whole `table.md`: `header` (the data, split and training options), the weighted-F1 and
+/// macro-F1 tables, and the list of runs.
+pub fn table_document(header: &str, grid: &Grid, results: &[CellResult]) -> String {
+    let scored: std::collections::BTreeSet<&str> =
+        results.iter().map(|r| r.scored_split.as_str()).collect();
+    let mut text = format!(
+        "# Table 1 (singerid reproduce)\n\n{header} Scored on: {}. {} of {} runs finished.\n\n\
+         ## F1 (weighted, the paper's figure)\n\n",
+        scored.into_iter().collect::<Vec<_>>().join(", "),
+        results.len(),
+        grid.cells().len(),
+    );
+    text.push_str(&table_markdown(grid, results, Score::Weighted));
+    text.push_str("\n## Macro F1\n\n");
+    text.push_str(&table_markdown(grid, results, Score::Macro));
+    text.push_str(
+        "\nParameter counts are Keras' count (batch-norm statistics included) for this data's \
+         number of singers; the paper's are for artist20's 20.\n",
+    );
+    text.push_str("\n## Runs\n\n| run | epochs | best epoch | scored on |\n|---|---:|---:|---|\n");
+    for r in results {
+        let _ = writeln!(
+            text,
+            "| {} | {} | {} | {} |",
+            r.cell.run_name(),
+            r.epochs,
+            r.best_epoch,
+            r.scored_split
+        );
+    }
+    text
+}
+
+/// Rewrites `<out>/table.md` ([`table_document`]) and `<out>/results.json` (the grid and every
+/// result), atomically.
+///
+/// # Errors
+/// [`Error::Io`] when a file cannot be written.
+pub fn write_table_files(
+    out: &Path,
+    header: &str,
+    grid: &Grid,
+    results: &[CellResult],
+) -> Result<(), Error> {
+    let table = out.join("table.md");
+    singerid_data::atomic::write_atomic(&table, table_document(header, grid, results).as_bytes())
+        .map_err(Error::io(&table))?;
+    #[derive(Serialize)]
+    struct ResultsFile<'a> {
+        grid: &'a Grid,
+        results: &'a [CellResult],
+    }
+    write_json(&out.join("results.json"), &ResultsFile { grid, results })
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
+    let json = serde_json::to_string_pretty(value).map_err(|e| Error::Json {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
+    singerid_data::atomic::write_atomic(path, (json + "\n").as_bytes()).map_err(Error::io(path))
 }
 
 #[cfg(test)]

@@ -33,14 +33,6 @@ pub enum Error {
     /// The evaluation cannot be set up (no data, empty split, unknown singers only).
     #[error("{0}")]
     Evaluation(String),
-    /// A file could not be written.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
     /// From the audio front end (an invalid feature config).
     #[error(transparent)]
     Audio(#[from] singerid_audio::AudioError),
@@ -53,14 +45,4 @@ pub enum Error {
     /// From scoring and reports.
     #[error(transparent)]
     Eval(#[from] singerid_eval::Error),
-}
-
-impl Error {
-    /// A closure turning an I/O error on `path` into [`Error::Io`], for `map_err`.
-    pub fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-        move |source| Error::Io {
-            path: path.to_owned(),
-            source,
-        }
-    }
 }

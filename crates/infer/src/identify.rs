@@ -129,6 +129,19 @@ pub fn identify(
             error: problem.to_string(),
         });
     }
+    if files.is_empty() && out.failures.is_empty() {
+        for input in inputs {
+            let error = format!(
+                "no audio files ({}) found",
+                singerid_data::AUDIO_EXTENSIONS.join(", ")
+            );
+            tracing::error!("{}: {error}", input.display());
+            out.failures.push(Failure {
+                path: input.clone(),
+                error,
+            });
+        }
+    }
     progress.start("identify", Some(files.len() as u64));
     for chunk in files.chunks(options.files_per_chunk.max(1)) {
         let features: Vec<(PathBuf, Result<LogMel, String>)> = chunk

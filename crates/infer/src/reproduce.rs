@@ -9,21 +9,19 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
 use singerid_audio::Channel;
 use singerid_data::Progress;
-use singerid_data::atomic::write_atomic;
 use singerid_eval::evaluate;
 use singerid_eval::report::{CurvePoint, RunInfo, write_report};
-use singerid_eval::reproduce::{Cell, CellResult, Grid, Score, Setting, table_markdown};
+use singerid_eval::reproduce::{
+    Cell, CellResult, Grid, Setting, read_cell_result, table_document, write_cell_result,
+    write_table_files,
+};
 use singerid_models::ModelKind;
 use singerid_train::{ClipSet, ExperimentSpec, TrainObserver, bundle, predict, prepare};
 
 use crate::device::DeviceChoice;
 use crate::error::Error;
-
-/// File name of a finished cell's scores.
-pub const RESULT_FILE: &str = "result.json";
 
 /// A grid to run.
 #[derive(Debug, Clone)]
@@ -52,12 +50,6 @@ pub trait GridObserver {
     fn training(&mut self) -> &mut dyn TrainObserver;
 }
 
-#[derive(Serialize)]
-struct ResultsFile<'a> {
-    grid: &'a Grid,
-    results: &'a [CellResult],
-}
-
 /// Runs (or resumes) the grid; returns the table as Markdown.
 ///
 /// # Errors
@@ -75,35 +67,20 @@ pub fn reproduce(
         ));
     }
     let cells = grid.cells();
-    std::fs::create_dir_all(&request.out).map_err(Error::io(&request.out))?;
+    let header = table_header(request);
     let mut results = Vec::new();
     for (i, cell) in cells.iter().enumerate() {
         let dir = request.out.join("runs").join(cell.run_name());
-        let done = read_result(&dir)?;
+        let done = read_cell_result(&dir)?;
         observer.on_cell(i, cells.len(), cell, done.is_some());
         let result = match done {
             Some(done) => done,
             None => run_cell(request, cell, &dir, observer.training(), progress)?,
         };
         results.push(result);
-        write_tables(request, &results)?;
+        write_table_files(&request.out, &header, grid, &results)?;
     }
-    let table = request.out.join("table.md");
-    std::fs::read_to_string(&table).map_err(Error::io(&table))
-}
-
-fn read_result(dir: &Path) -> Result<Option<CellResult>, Error> {
-    let path = dir.join(RESULT_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
-            Error::Evaluation(format!(
-                "{} is not a cell result ({e}); delete it to rerun the cell",
-                path.display()
-            ))
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(&path)(e)),
-    }
+    Ok(table_document(&header, grid, &results))
 }
 
 fn run_cell(
@@ -213,30 +190,17 @@ fn run_cell(
         best_epoch: best.epoch,
         scored_split: scored_split.to_owned(),
     };
-    write_json(&dir.join(RESULT_FILE), &result)?;
+    write_cell_result(dir, &result)?;
     Ok(result)
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
-    let json = serde_json::to_string_pretty(value)
-        .map_err(|e| Error::Evaluation(format!("serialising {}: {e}", path.display())))?;
-    write_atomic(path, (json + "\n").as_bytes()).map_err(Error::io(path))
-}
-
-fn write_tables(request: &ReproduceRequest, results: &[CellResult]) -> Result<(), Error> {
-    let grid = &request.grid;
+/// The table's opening paragraph: the data, split and training options of the grid.
+fn table_header(request: &ReproduceRequest) -> String {
     let base = &request.base;
-    let scored: std::collections::BTreeSet<&str> =
-        results.iter().map(|r| r.scored_split.as_str()).collect();
-    let mut text = format!(
-        "# Table 1 (singerid reproduce)\n\nData: {}. Split: {}. Scored on: {}. {} of {} runs \
-         finished. Learning rate {}, batch {}, at most {} epochs, patience {}{}.\n\n\
-         ## F1 (weighted, the paper's figure)\n\n",
+    format!(
+        "Data: {}. Split: {}. Learning rate {}, batch {}, at most {} epochs, patience {}{}.",
         base.data.display(),
         request.split_description,
-        scored.into_iter().collect::<Vec<_>>().join(", "),
-        results.len(),
-        grid.cells().len(),
         base.learning_rate,
         base.batch_size,
         base.max_epochs,
@@ -245,28 +209,5 @@ fn write_tables(request: &ReproduceRequest, results: &[CellResult]) -> Result<()
             ", time budget {} min per run",
             s / 60.0
         )),
-    );
-    text.push_str(&table_markdown(grid, results, Score::Weighted));
-    text.push_str("\n## Macro F1\n\n");
-    text.push_str(&table_markdown(grid, results, Score::Macro));
-    text.push_str(
-        "\nParameter counts are Keras' count (batch-norm statistics included) for this data's \
-         number of singers; the paper's are for artist20's 20.\n",
-    );
-    text.push_str("\n## Runs\n\n| run | epochs | best epoch | scored on |\n|---|---:|---:|---|\n");
-    for r in results {
-        text.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
-            r.cell.run_name(),
-            r.epochs,
-            r.best_epoch,
-            r.scored_split
-        ));
-    }
-    let table = request.out.join("table.md");
-    write_atomic(&table, text.as_bytes()).map_err(Error::io(&table))?;
-    write_json(
-        &request.out.join("results.json"),
-        &ResultsFile { grid, results },
     )
 }

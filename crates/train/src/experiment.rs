@@ -155,6 +155,8 @@ pub struct Prepared {
     pub spec: RunSpec,
     /// The data record.
     pub record: DataRecord,
+    /// The clip length asked for, in seconds.
+    pub clip_seconds: f64,
     /// Recordings that could not be used (feature failures, too short), one line each.
     pub problems: Vec<String>,
 }
@@ -163,6 +165,46 @@ impl Prepared {
     /// The dataset as `train.json` names it: the manifest or tree root, absolute.
     pub fn dataset_name(&self) -> String {
         dataset_name(&self.dataset)
+    }
+
+    /// One line about the experiment's data, partition, clips and model, for the user.
+    pub fn summary(&self) -> String {
+        let p = self;
+        let mut summary = format!(
+            "data: {} ({} split{}), {} classes; train {} songs / {} clips, val {} songs / {} clips, \
+             test {} songs / {} clips; {} frames per clip ({} s), channel {}, model {}",
+            p.dataset_name(),
+            p.partition.mode.as_str(),
+            if p.partition.mode == PartitionMode::Manifest {
+                String::new()
+            } else {
+                format!(", seed {}", p.partition.seed)
+            },
+            p.classes.len(),
+            p.train.song_count(),
+            p.train.len(),
+            p.val.song_count(),
+            p.val.len(),
+            p.test.song_count(),
+            p.test.len(),
+            p.config.clip_frames,
+            p.clip_seconds,
+            p.features.channel.name(),
+            p.config.model,
+        );
+        let unknown = p.val.unlabelled_count() + p.test.unlabelled_count();
+        if unknown > 0 {
+            summary.push_str(&format!(
+                "; {unknown} val/test clips are of singers absent from training (not scored)"
+            ));
+        }
+        if !p.problems.is_empty() {
+            summary.push_str(&format!(
+                "; {} recordings unusable (see errors above)",
+                p.problems.len()
+            ));
+        }
+        summary
     }
 
     /// Trains in the run folder `out` (resuming a run of the same experiment there; `restart`
@@ -336,6 +378,7 @@ pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepare
         config,
         spec: run_spec,
         record,
+        clip_seconds: spec.clip_seconds,
         problems,
     })
 }

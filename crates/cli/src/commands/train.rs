@@ -13,7 +13,7 @@ use singerid_data::clip::LastClip;
 use singerid_models::ModelKind;
 use singerid_train::trainer::StartInfo;
 use singerid_train::{
-    Control, EpochLog, ExperimentSpec, Prepared, StepProgress, TrainObserver, TrainOutcome,
+    Control, EpochLog, ExperimentSpec, StepProgress, TrainObserver, TrainOutcome,
 };
 
 use crate::args::{CacheArgs, DeviceArgs, FeatureConfigArgs, GlobalArgs, parse_model};
@@ -170,7 +170,7 @@ pub fn run(args: &TrainArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     let prepared = singerid_train::prepare(&spec, &progress)
         .with_context(|| format!("preparing the experiment on {}", args.data.display()))?;
     if !global.quiet {
-        eprintln!("{}", data_summary(&prepared, args.clip_seconds));
+        eprintln!("{}", prepared.summary());
     }
     let device = args.device.device.device()?;
     let mut observer = CliObserver::new(global.quiet);
@@ -178,45 +178,6 @@ pub fn run(args: &TrainArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     observer.finish();
     print_outcome(&outcome?)?;
     Ok(prepared.problems.is_empty())
-}
-
-/// One line about the data of a prepared experiment.
-pub fn data_summary(p: &Prepared, clip_seconds: f64) -> String {
-    let mut summary = format!(
-        "data: {} ({} split{}), {} classes; train {} songs / {} clips, val {} songs / {} clips, \
-         test {} songs / {} clips; {} frames per clip ({} s), channel {}, model {}",
-        p.dataset_name(),
-        p.partition.mode.as_str(),
-        if p.partition.mode == PartitionMode::Manifest {
-            String::new()
-        } else {
-            format!(", seed {}", p.partition.seed)
-        },
-        p.classes.len(),
-        p.train.song_count(),
-        p.train.len(),
-        p.val.song_count(),
-        p.val.len(),
-        p.test.song_count(),
-        p.test.len(),
-        p.config.clip_frames,
-        clip_seconds,
-        p.features.channel.name(),
-        p.config.model,
-    );
-    let unknown = p.val.unlabelled_count() + p.test.unlabelled_count();
-    if unknown > 0 {
-        summary.push_str(&format!(
-            "; {unknown} val/test clips are of singers absent from training (not scored)"
-        ));
-    }
-    if !p.problems.is_empty() {
-        summary.push_str(&format!(
-            "; {} recordings unusable (see errors above)",
-            p.problems.len()
-        ));
-    }
-    summary
 }
 
 /// Progress bar (terminal) or one line per epoch (no terminal), nothing with `--quiet`.

@@ -13,14 +13,14 @@
 //! as a transposed convolution; both were ~3x the forward time here (bench/RESULTS.md).
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::backend::flex::FlexTensor;
 use burn::backend::{Autodiff, Flex, TensorMetadata};
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::tensor::{DType, Shape, Tensor, TensorData};
+use std::ops::Range;
 
 use super::parallel::{blocks, run_groups};
 
@@ -73,14 +73,12 @@ pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
             weight: w_flex,
             k,
         };
-        let out = match ConvBackward
-            .prepare::<NoCheckpointing>([x_ad.node(), w_ad.node(), b_ad.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => prep.finish(state, y),
-            OpsKind::UnTracked(prep) => prep.finish(y),
-        };
+        let out = super::record(
+            ConvBackward,
+            [x_ad.node(), w_ad.node(), b_ad.node()],
+            state,
+            y,
+        );
         Tensor::from_primitive::<Autodiff<Flex>>(out)
     } else {
         let (Ok(x_flex), Ok(w_flex), Ok(b_flex)) = (
@@ -110,35 +108,48 @@ fn chunk_len(batch: usize, rows: usize, plane: usize) -> usize {
     (COLUMN_BUDGET / (rows * plane).max(1)).clamp(1, batch.max(1))
 }
 
+/// Every contiguous run of the im2col layout for one `h x w` plane and a `k x k` kernel with
+/// `k / 2` zero padding: `f(row, cols, input)` says that row `kh·k + kw` holds, at columns
+/// `cols` (output positions `oh·w + ow`), the input pixels `input` (`ih·w + iw`). Positions
+/// not covered read the padding (zero). [`im2col`] copies along these runs, [`col2im`] adds
+/// back along the same runs, which is what makes one the other's adjoint.
+fn tap_runs(h: usize, w: usize, k: usize, mut f: impl FnMut(usize, Range<usize>, Range<usize>)) {
+    let p = k / 2;
+    for kh in 0..k {
+        for kw in 0..k {
+            let (w_lo, w_hi) = (p.saturating_sub(kw), (w + p).saturating_sub(kw).min(w));
+            if w_lo >= w_hi {
+                continue;
+            }
+            for oh in 0..h {
+                let ih = oh + kh;
+                if ih < p || ih - p >= h {
+                    continue;
+                }
+                let ih = ih - p;
+                let (iw_lo, iw_hi) = (w_lo + kw - p, w_hi + kw - p);
+                f(
+                    kh * k + kw,
+                    oh * w + w_lo..oh * w + w_hi,
+                    ih * w + iw_lo..ih * w + iw_hi,
+                );
+            }
+        }
+    }
+}
+
 /// im2col of clips `start..start + len` of the NCHW `x` into `[len, Ci·k², H·W]` columns.
 fn im2col(x: &[f32], [_, ci, h, w]: [usize; 4], k: usize, start: usize, len: usize) -> Vec<f32> {
     let plane = h * w;
     let kk = k * k;
-    let p = k / 2;
     let mut cols = vec![0.0f32; len * ci * kk * plane];
     run_groups(blocks(&mut cols, kk * plane), |group| {
         for (i, block) in group {
-            // Block i: clip start + i / ci, input channel i % ci; rows kh·k + kw.
+            // Block i: clip start + i / ci, input channel i % ci.
             let src = &x[(start * ci + i) * plane..(start * ci + i + 1) * plane];
-            for kh in 0..k {
-                for kw in 0..k {
-                    let row = &mut block[(kh * k + kw) * plane..(kh * k + kw + 1) * plane];
-                    let (w_lo, w_hi) = (p.saturating_sub(kw), (w + p).saturating_sub(kw).min(w));
-                    if w_lo >= w_hi {
-                        continue;
-                    }
-                    for oh in 0..h {
-                        let ih = oh + kh;
-                        if ih < p || ih - p >= h {
-                            continue;
-                        }
-                        let ih = ih - p;
-                        let (iw_lo, iw_hi) = (w_lo + kw - p, w_hi + kw - p);
-                        row[oh * w + w_lo..oh * w + w_hi]
-                            .copy_from_slice(&src[ih * w + iw_lo..ih * w + iw_hi]);
-                    }
-                }
-            }
+            tap_runs(h, w, k, |row, cols, input| {
+                block[row * plane..(row + 1) * plane][cols].copy_from_slice(&src[input]);
+            });
         }
     });
     cols
@@ -149,33 +160,15 @@ fn im2col(x: &[f32], [_, ci, h, w]: [usize; 4], k: usize, start: usize, len: usi
 fn col2im(cols: &[f32], dx: &mut [f32], [_, _, h, w]: [usize; 4], k: usize) {
     let plane = h * w;
     let kk = k * k;
-    let p = k / 2;
     run_groups(blocks(dx, plane), |group| {
         for (i, out) in group {
             let block = &cols[i * kk * plane..(i + 1) * kk * plane];
-            for kh in 0..k {
-                for kw in 0..k {
-                    let row = &block[(kh * k + kw) * plane..(kh * k + kw + 1) * plane];
-                    let (w_lo, w_hi) = (p.saturating_sub(kw), (w + p).saturating_sub(kw).min(w));
-                    if w_lo >= w_hi {
-                        continue;
-                    }
-                    for oh in 0..h {
-                        let ih = oh + kh;
-                        if ih < p || ih - p >= h {
-                            continue;
-                        }
-                        let ih = ih - p;
-                        let (iw_lo, iw_hi) = (w_lo + kw - p, w_hi + kw - p);
-                        for (d, &s) in out[ih * w + iw_lo..ih * w + iw_hi]
-                            .iter_mut()
-                            .zip(&row[oh * w + w_lo..oh * w + w_hi])
-                        {
-                            *d += s;
-                        }
-                    }
+            tap_runs(h, w, k, |row, cols, input| {
+                let row = &block[row * plane..(row + 1) * plane];
+                for (d, &s) in out[input].iter_mut().zip(&row[cols]) {
+                    *d += s;
                 }
-            }
+            });
         }
     });
 }

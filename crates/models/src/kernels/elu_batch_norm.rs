@@ -14,9 +14,8 @@
 use std::sync::Arc;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::backend::flex::FlexTensor;
 use burn::backend::{Autodiff, Flex, TensorMetadata};
 use burn::nn::BatchNorm;
@@ -298,14 +297,12 @@ fn train_autodiff(
         gamma: gamma_v,
         argmax,
     };
-    let out = match EluBatchNormBackward
-        .prepare::<NoCheckpointing>([x.node(), gamma.node(), beta.node()])
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => prep.finish(state, y),
-        OpsKind::UnTracked(prep) => prep.finish(y),
-    };
+    let out = super::record(
+        EluBatchNormBackward,
+        [x.node(), gamma.node(), beta.node()],
+        state,
+        y,
+    );
     (out, mean, var)
 }
 

@@ -4,9 +4,8 @@
 //! (NaN wins, the last NaN of a window), as burn-flex does.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::backend::flex::FlexTensor;
 use burn::backend::{Autodiff, Flex, TensorMetadata};
 use burn::nn::pool::MaxPool2dConfig;
@@ -33,14 +32,7 @@ pub fn max_pool(x: Tensor<4>, kernel: [usize; 2]) -> Tensor<4> {
             input_shape: input.shape(),
             argmax,
         };
-        let out = match MaxPoolBackward
-            .prepare::<NoCheckpointing>([x_ad.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => prep.finish(state, y),
-            OpsKind::UnTracked(prep) => prep.finish(y),
-        };
+        let out = super::record(MaxPoolBackward, [x_ad.node()], state, y);
         Tensor::from_primitive::<Autodiff<Flex>>(out)
     } else {
         let Ok(x_flex) = x.clone().try_into_primitive::<Flex>() else {

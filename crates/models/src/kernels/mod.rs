@@ -29,3 +29,30 @@ mod parallel;
 
 pub use elu_batch_norm::{elu_batch_norm, elu_batch_norm_pool};
 pub use max_pool::max_pool;
+
+/// A tensor on the autodiff-over-flex backend.
+type AutodiffFlexTensor = <burn::backend::Autodiff<burn::backend::Flex> as burn::backend::BackendTypes>::FloatTensorPrimitive;
+
+/// Puts the output `y` of a fused forward kernel on the autodiff graph: with `op`'s backward
+/// and `state` when any of `parents` needs a gradient, as a plain leaf otherwise. The one
+/// registration every kernel here uses.
+fn record<O, const N: usize>(
+    op: O,
+    parents: [burn::backend::autodiff::ops::NodeGuard; N],
+    state: O::State,
+    y: burn::backend::flex::FlexTensor,
+) -> AutodiffFlexTensor
+where
+    O: burn::backend::autodiff::ops::Backward<burn::backend::Flex, N>,
+{
+    use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
+    use burn::backend::autodiff::ops::OpsKind;
+    match op
+        .prepare::<NoCheckpointing>(parents)
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish(state, y),
+        OpsKind::UnTracked(prep) => prep.finish(y),
+    }
+}
