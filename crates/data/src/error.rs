@@ -122,6 +122,19 @@ pub enum DataError {
         source: serde_json::Error,
     },
 
+    /// A split name that is empty or only whitespace.
+    #[error("a split name must not be empty")]
+    EmptySplitName,
+
+    /// No recording of the dataset lies in the split asked for.
+    #[error("no recordings in split {name:?}; {}", names_present(.present))]
+    UnknownSplitName {
+        /// The name asked for.
+        name: String,
+        /// The split names the dataset's recordings carry, sorted.
+        present: Vec<String>,
+    },
+
     /// Processing one file panicked; the panic was caught and the batch went on.
     #[error("{path}: internal error (panic) while processing: {message}")]
     Panic { path: PathBuf, message: String },
@@ -151,7 +164,18 @@ impl DataError {
             | DataError::ReadOnly { path }
             | DataError::Json { path, .. }
             | DataError::Panic { path, .. } => Some(path),
-            DataError::InvalidConfig(_) => None,
+            DataError::InvalidConfig(_)
+            | DataError::EmptySplitName
+            | DataError::UnknownSplitName { .. } => None,
         }
+    }
+}
+
+/// The sentence of [`DataError::UnknownSplitName`] that lists the split names present.
+fn names_present(present: &[String]) -> String {
+    if present.is_empty() {
+        "the dataset has no split column (a manifest's `split` column names the splits)".to_owned()
+    } else {
+        format!("the dataset's split names are: {}", present.join(", "))
     }
 }

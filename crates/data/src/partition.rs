@@ -3,7 +3,9 @@
 //! Three modes ([`PartitionMode`]):
 //!
 //! - [`PartitionMode::Manifest`]: the manifest's `split` column, as written. Every recording must
-//!   carry one, and a song must not lie on two sides.
+//!   carry one, and a song must not lie on two sides. Rows whose split has another name than
+//!   `train`, `val` or `test` (`openset`, `enrol`, ...) stay out of the three sides and are kept in
+//!   [`Partition::other`] by name.
 //! - [`PartitionMode::Album`]: the papers' album split ([`album_split`]) for a seed, with
 //!   singers as artists and [`Recording::album`] as albums (one test and one validation album
 //!   per singer, the rest for training). Every recording must have an album.
@@ -21,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, Recording};
 use crate::split::{
-    PAPER_SONG_FRACTION, Split, SplitError, album_split, song_split_with_validation,
+    PAPER_SONG_FRACTION, Split, SplitError, SplitName, album_split, song_split_with_validation,
 };
 
 /// How recordings are assigned to train / validation / test.
@@ -114,6 +116,9 @@ pub struct Partition {
     pub val: Vec<Recording>,
     /// Test recordings, in dataset order (empty when the manifest has no test rows).
     pub test: Vec<Recording>,
+    /// Recordings of the manifest's other split names (not train, val or test) by name, in
+    /// dataset order; empty for the album and song splits, which use every recording.
+    pub other: BTreeMap<SplitName, Vec<Recording>>,
     /// CSV listing of the units assigned (`artist,album,split` for the album split,
     /// `singer,song,split` otherwise), one line per album or song, for a run's `split.csv`.
     pub listing_csv: String,
@@ -172,10 +177,10 @@ pub fn partition(
     if recordings.is_empty() {
         return Err(PartitionError::Empty);
     }
-    let (sides, listing_csv): (Vec<Split>, String) = match mode {
+    let (sides, listing_csv): (Vec<Option<Split>>, String) = match mode {
         PartitionMode::Manifest => manifest_sides(recordings)?,
-        PartitionMode::Album => album_sides(recordings, seed)?,
-        PartitionMode::Song => song_sides(recordings, seed)?,
+        PartitionMode::Album => every_side(album_sides(recordings, seed)?),
+        PartitionMode::Song => every_side(song_sides(recordings, seed)?),
     };
     let mut out = Partition {
         mode,
@@ -183,19 +188,35 @@ pub fn partition(
         train: Vec::new(),
         val: Vec::new(),
         test: Vec::new(),
+        other: BTreeMap::new(),
         listing_csv,
     };
     for (recording, side) in recordings.iter().zip(sides) {
-        match side {
-            Split::Train => out.train.push(recording.clone()),
-            Split::Val => out.val.push(recording.clone()),
-            Split::Test => out.test.push(recording.clone()),
+        match (side, &recording.split) {
+            (Some(Split::Train), _) => out.train.push(recording.clone()),
+            (Some(Split::Val), _) => out.val.push(recording.clone()),
+            (Some(Split::Test), _) => out.test.push(recording.clone()),
+            (None, Some(name)) => out
+                .other
+                .entry(name.clone())
+                .or_default()
+                .push(recording.clone()),
+            // `manifest_sides` gives `None` only to recordings with a split name.
+            (None, None) => {}
         }
     }
     Ok(out)
 }
 
-fn manifest_sides(recordings: &[Recording]) -> Result<(Vec<Split>, String), PartitionError> {
+/// The album and song splits put every recording on a side.
+fn every_side((sides, csv): (Vec<Split>, String)) -> (Vec<Option<Split>>, String) {
+    (sides.into_iter().map(Some).collect(), csv)
+}
+
+/// The side of each recording by its split name; `None` for names other than the three roles.
+fn manifest_sides(
+    recordings: &[Recording],
+) -> Result<(Vec<Option<Split>>, String), PartitionError> {
     let missing: Vec<&Recording> = recordings.iter().filter(|r| r.split.is_none()).collect();
     if let Some(first) = missing.first() {
         return Err(PartitionError::MissingSplit {
@@ -208,7 +229,10 @@ fn manifest_sides(recordings: &[Recording]) -> Result<(Vec<Split>, String), Part
     let mut songs: BTreeMap<String, (String, Split, String)> = BTreeMap::new();
     let mut sides = Vec::with_capacity(recordings.len());
     for recording in recordings {
-        let side = recording.split.unwrap_or(Split::Train);
+        let Some(side) = recording.split_role() else {
+            sides.push(None);
+            continue;
+        };
         let key = song_key(recording);
         let path = recording.path.display().to_string();
         if let Some((_, first, first_path)) = songs.get(&key) {
@@ -224,7 +248,7 @@ fn manifest_sides(recordings: &[Recording]) -> Result<(Vec<Split>, String), Part
         } else {
             songs.insert(key, (recording.singer.clone(), side, path));
         }
-        sides.push(side);
+        sides.push(Some(side));
     }
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer

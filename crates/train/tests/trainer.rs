@@ -394,7 +394,7 @@ fn synthetic(album: bool, split: Option<Split>) -> Dataset {
                     singer: singer.into(),
                     album: album.then(|| format!("album{a}")),
                     song: format!("track{s}"),
-                    split,
+                    split: split.map(Into::into),
                 });
             }
         }
@@ -474,10 +474,10 @@ fn partitions_are_deterministic_and_song_disjoint() {
 
     // Manifest mode follows the column and refuses a song on two sides.
     let mut manifest = synthetic(true, Some(Split::Train));
-    manifest.recordings[3].split = Some(Split::Val);
+    manifest.recordings[3].split = Some(Split::Val.into());
     let p = partition(&manifest, PartitionMode::Manifest, 0).expect("manifest");
     assert_eq!((p.train.len(), p.val.len(), p.test.len()), (35, 1, 0));
-    manifest.recordings[4].split = Some(Split::Test);
+    manifest.recordings[4].split = Some(Split::Test.into());
     manifest.recordings[4].song = manifest.recordings[3].song.clone();
     let err = partition(&manifest, PartitionMode::Manifest, 0).expect_err("song on two sides");
     assert!(

@@ -163,7 +163,7 @@ pub fn run(args: &EvalArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
             dataset
                 .recordings
                 .iter()
-                .filter(|r| r.split == Some(wanted))
+                .filter(|r| r.split_role() == Some(wanted))
                 .cloned()
                 .collect()
         }

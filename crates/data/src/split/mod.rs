@@ -28,13 +28,16 @@
 //!   each singer's songs. It is deterministic for a seed but it is *not*
 //!   scikit-learn's `train_test_split(stratify=...)`, which the authors used
 //!   for their song split: the songs held out differ.
-//! - [`Split`] is the value of a manifest's `split` column.
+//! - [`Split`] is the side of the partition an item lies on (train, val, test);
+//!   [`SplitName`] is the value of a manifest's `split` column, which may also name other splits
+//!   (`openset`, `enrol`, ...).
 //!
 //! Every result is a plain list that serialises to JSON (serde) and to a CSV a
 
 mod album;
 mod error;
 mod listing;
+mod name;
 mod order;
 mod python_random;
 mod side;
@@ -42,6 +45,7 @@ mod song;
 
 pub use album::{AlbumAssignment, AlbumSplit, PAPER_SEEDS, album_split, album_split_with_order};
 pub use error::SplitError;
+pub use name::SplitName;
 pub use order::ListingOrder;
 pub use side::Split;
 pub use song::{
