@@ -29,5 +29,5 @@ pub mod tree;
 pub use cache::{ConfigIdentity, FeatureCache, FeatureKey, IndexEntry, Outcome, RecordingOutcome};
 pub use dataset::{AUDIO_EXTENSIONS, Dataset, DatasetSource, Recording, is_audio_path};
 pub use error::DataError;
-pub use partition::{Partition, PartitionError, PartitionMode, partition, song_key};
+pub use partition::{Partition, PartitionMode, partition, song_key};
 pub use split::{Split, SplitName};

@@ -22,8 +22,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, Recording};
+use crate::error::DataError;
 use crate::split::{
-    PAPER_SONG_FRACTION, Split, SplitError, SplitName, album_split, song_split_with_validation,
+    PAPER_SONG_FRACTION, Split, SplitName, album_split, song_split_with_validation,
 };
 
 /// How recordings are assigned to train / validation / test.
@@ -47,60 +48,6 @@ impl PartitionMode {
             Self::Song => "song",
         }
     }
-}
-
-/// Why a dataset could not be partitioned.
-#[derive(Debug, thiserror::Error)]
-pub enum PartitionError {
-    /// The dataset has no recordings.
-    #[error("the dataset has no recordings to partition")]
-    Empty,
-    /// Manifest mode, but some recordings have no split.
-    #[error(
-        "{missing} of {total} recordings have no `split` value (first: {first}); \
-         fill the manifest's split column or choose the album or song split"
-    )]
-    MissingSplit {
-        /// How many recordings lack a split.
-        missing: usize,
-        /// How many recordings there are.
-        total: usize,
-        /// The first such recording's relative path.
-        first: String,
-    },
-    /// Album mode, but some recordings have no album.
-    #[error(
-        "{missing} of {total} recordings have no album (first: {first}); the album split needs \
-         an `album` column or an `<artist>/<album>/<song>` tree; use the song split instead"
-    )]
-    MissingAlbum {
-        /// How many recordings lack an album.
-        missing: usize,
-        /// How many recordings there are.
-        total: usize,
-        /// The first such recording's relative path.
-        first: String,
-    },
-    /// The manifest puts clips of one song on two sides.
-    #[error(
-        "song {song:?} has recordings in {first} ({first_path}) and in {second} ({second_path}); \
-         a song must lie on one side of the split only"
-    )]
-    SongOnTwoSides {
-        /// The song key.
-        song: String,
-        /// One side.
-        first: Split,
-        /// A recording on that side.
-        first_path: String,
-        /// The other side.
-        second: Split,
-        /// A recording on the other side.
-        second_path: String,
-    },
-    /// The split routine refused the catalogue (too few albums, bad fraction, ...).
-    #[error(transparent)]
-    Split(#[from] SplitError),
 }
 
 /// The recordings of a dataset, divided into train, validation and test.
@@ -164,18 +111,18 @@ pub fn song_key(recording: &Recording) -> String {
 ///   manifest mode.
 ///
 /// # Errors
-/// [`PartitionError::Empty`] for an empty dataset; [`PartitionError::MissingSplit`],
-/// [`PartitionError::SongOnTwoSides`] (manifest mode), [`PartitionError::MissingAlbum`] (album
-/// mode), and [`PartitionError::Split`] from the split routines (e.g. a singer with fewer than
-/// three albums).
+/// [`DataError::EmptyDataset`] for an empty dataset; [`DataError::MissingSplit`],
+/// [`DataError::SongOnTwoSides`] (manifest mode), [`DataError::MissingAlbum`] (album
+/// mode), and the split routines' errors (e.g. [`DataError::TooFewAlbums`] for a singer with fewer
+/// than three albums).
 pub fn partition(
     dataset: &Dataset,
     mode: PartitionMode,
     seed: u64,
-) -> Result<Partition, PartitionError> {
+) -> Result<Partition, DataError> {
     let recordings = &dataset.recordings;
     if recordings.is_empty() {
-        return Err(PartitionError::Empty);
+        return Err(DataError::EmptyDataset);
     }
     let (sides, listing_csv): (Vec<Option<Split>>, String) = match mode {
         PartitionMode::Manifest => manifest_sides(recordings)?,
@@ -214,12 +161,10 @@ fn every_side((sides, csv): (Vec<Split>, String)) -> (Vec<Option<Split>>, String
 }
 
 /// The side of each recording by its split name; `None` for names other than the three roles.
-fn manifest_sides(
-    recordings: &[Recording],
-) -> Result<(Vec<Option<Split>>, String), PartitionError> {
+fn manifest_sides(recordings: &[Recording]) -> Result<(Vec<Option<Split>>, String), DataError> {
     let missing: Vec<&Recording> = recordings.iter().filter(|r| r.split.is_none()).collect();
     if let Some(first) = missing.first() {
-        return Err(PartitionError::MissingSplit {
+        return Err(DataError::MissingSplit {
             missing: missing.len(),
             total: recordings.len(),
             first: first.path.display().to_string(),
@@ -237,7 +182,7 @@ fn manifest_sides(
         let path = recording.path.display().to_string();
         if let Some((_, first, first_path)) = songs.get(&key) {
             if *first != side {
-                return Err(PartitionError::SongOnTwoSides {
+                return Err(DataError::SongOnTwoSides {
                     song: key,
                     first: *first,
                     first_path: first_path.clone(),
@@ -253,22 +198,19 @@ fn manifest_sides(
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer
         .write_record(["singer", "song", "split"])
-        .map_err(SplitError::from)?;
+        .map_err(DataError::from)?;
     for (key, (singer, side, _)) in &songs {
         writer
             .write_record([singer.as_str(), key.as_str(), side.as_str()])
-            .map_err(SplitError::from)?;
+            .map_err(DataError::from)?;
     }
     Ok((sides, csv_string(writer)?))
 }
 
-fn album_sides(
-    recordings: &[Recording],
-    seed: u64,
-) -> Result<(Vec<Split>, String), PartitionError> {
+fn album_sides(recordings: &[Recording], seed: u64) -> Result<(Vec<Split>, String), DataError> {
     let missing: Vec<&Recording> = recordings.iter().filter(|r| r.album.is_none()).collect();
     if let Some(first) = missing.first() {
-        return Err(PartitionError::MissingAlbum {
+        return Err(DataError::MissingAlbum {
             missing: missing.len(),
             total: recordings.len(),
             first: first.path.display().to_string(),
@@ -300,7 +242,7 @@ fn album_sides(
     Ok((sides, split.to_csv()?))
 }
 
-fn song_sides(recordings: &[Recording], seed: u64) -> Result<(Vec<Split>, String), PartitionError> {
+fn song_sides(recordings: &[Recording], seed: u64) -> Result<(Vec<Split>, String), DataError> {
     let songs: BTreeSet<(String, String)> = recordings
         .iter()
         .map(|r| (r.singer.clone(), song_key(r)))
@@ -324,10 +266,10 @@ fn song_sides(recordings: &[Recording], seed: u64) -> Result<(Vec<Split>, String
     Ok((sides, split.to_csv()?))
 }
 
-fn csv_string(writer: csv::Writer<Vec<u8>>) -> Result<String, PartitionError> {
+fn csv_string(writer: csv::Writer<Vec<u8>>) -> Result<String, DataError> {
     let bytes = writer
         .into_inner()
-        .map_err(|e| SplitError::Csv(e.into_error().into()))?;
+        .map_err(|e| DataError::SplitCsv(e.into_error().into()))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 

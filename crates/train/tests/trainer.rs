@@ -12,8 +12,8 @@ use singerid_audio::Preset;
 use singerid_data::clip::LastClip;
 use singerid_data::split::Split;
 use singerid_data::{
-    Dataset, DatasetSource, FeatureCache, Outcome, PartitionError, PartitionMode, Recording,
-    partition, song_key,
+    DataError, Dataset, DatasetSource, FeatureCache, Outcome, PartitionMode, Recording, partition,
+    song_key,
 };
 use singerid_models::ModelKind;
 use singerid_train::trainer::{LAST_DIR, LAST_MODEL, LAST_STATE, StopReason};
@@ -467,7 +467,7 @@ fn partitions_are_deterministic_and_song_disjoint() {
     let no_album = synthetic(false, None);
     assert!(matches!(
         partition(&no_album, PartitionMode::Album, 0),
-        Err(PartitionError::MissingAlbum { missing: 36, .. })
+        Err(DataError::MissingAlbum { missing: 36, .. })
     ));
     let err = partition(&no_album, PartitionMode::Manifest, 0).expect_err("no split column");
     assert!(err.to_string().contains("split"), "{err}");
@@ -480,8 +480,5 @@ fn partitions_are_deterministic_and_song_disjoint() {
     manifest.recordings[4].split = Some(Split::Test.into());
     manifest.recordings[4].song = manifest.recordings[3].song.clone();
     let err = partition(&manifest, PartitionMode::Manifest, 0).expect_err("song on two sides");
-    assert!(
-        matches!(err, PartitionError::SongOnTwoSides { .. }),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::SongOnTwoSides { .. }), "{err}");
 }

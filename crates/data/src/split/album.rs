@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::listing::csv_into_string;
 use super::python_random::PythonRandom;
-use super::{ListingOrder, Split, SplitError};
+use super::{ListingOrder, Split};
+use crate::error::DataError;
 
 /// The seeds of the FGNL paper's three independent runs (`random_state_list` in
 /// the authors' `main.py`).
@@ -58,9 +59,9 @@ impl AlbumSplit {
     ///
     /// # Errors
     ///
-    /// [`SplitError::Csv`] if the CSV writer fails (it writes to memory, so in
+    /// [`DataError::SplitCsv`] if the CSV writer fails (it writes to memory, so in
     /// practice it does not).
-    pub fn to_csv(&self) -> Result<String, SplitError> {
+    pub fn to_csv(&self) -> Result<String, DataError> {
         let mut writer = csv::Writer::from_writer(Vec::new());
         writer.write_record(["artist", "album", "split"])?;
         for a in &self.albums {
@@ -80,7 +81,7 @@ impl AlbumSplit {
 pub fn album_split(
     artists: &BTreeMap<String, Vec<String>>,
     seed: u64,
-) -> Result<AlbumSplit, SplitError> {
+) -> Result<AlbumSplit, DataError> {
     album_split_with_order(artists, seed, ListingOrder::CodePoint)
 }
 
@@ -104,17 +105,17 @@ pub fn album_split(
 ///
 /// # Errors
 ///
-/// - [`SplitError::Empty`] if `artists` is empty.
-/// - [`SplitError::DuplicateAlbum`] if an artist lists an album twice.
-/// - [`SplitError::TooFewAlbums`] naming the first artist (in `order`) with
+/// - [`DataError::NothingToSplit`] if `artists` is empty.
+/// - [`DataError::DuplicateAlbum`] if an artist lists an album twice.
+/// - [`DataError::TooFewAlbums`] naming the first artist (in `order`) with
 ///   fewer than 3 albums.
 pub fn album_split_with_order(
     artists: &BTreeMap<String, Vec<String>>,
     seed: u64,
     order: ListingOrder,
-) -> Result<AlbumSplit, SplitError> {
+) -> Result<AlbumSplit, DataError> {
     if artists.is_empty() {
-        return Err(SplitError::Empty { what: "artists" });
+        return Err(DataError::NothingToSplit { what: "artists" });
     }
     let mut artist_names: Vec<&str> = artists.keys().map(String::as_str).collect();
     order.sort(&mut artist_names);
@@ -126,13 +127,13 @@ pub fn album_split_with_order(
         let mut names: Vec<&str> = albums.iter().map(String::as_str).collect();
         order.sort(&mut names);
         if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
-            return Err(SplitError::DuplicateAlbum {
+            return Err(DataError::DuplicateAlbum {
                 artist: artist.to_owned(),
                 album: pair[0].to_owned(),
             });
         }
         if names.len() < 3 {
-            return Err(SplitError::TooFewAlbums {
+            return Err(DataError::TooFewAlbums {
                 artist: artist.to_owned(),
                 found: names.len(),
             });
@@ -461,7 +462,7 @@ mod tests {
         );
         let err = album_split(&catalogue, 0).expect_err("two albums are too few");
         assert!(
-            matches!(&err, SplitError::TooFewAlbums { artist, found: 2 } if artist == "madonna"),
+            matches!(&err, DataError::TooFewAlbums { artist, found: 2 } if artist == "madonna"),
             "{err:?}"
         );
         assert!(err.to_string().contains("madonna"));
@@ -476,11 +477,11 @@ mod tests {
         );
         let err = album_split(&catalogue, 0).expect_err("duplicate album");
         assert!(
-            matches!(&err, SplitError::DuplicateAlbum { artist, album } if artist == "abba" && album == "Arrival"),
+            matches!(&err, DataError::DuplicateAlbum { artist, album } if artist == "abba" && album == "Arrival"),
             "{err:?}"
         );
         let err = album_split(&BTreeMap::new(), 0).expect_err("empty");
-        assert!(matches!(err, SplitError::Empty { what: "artists" }));
+        assert!(matches!(err, DataError::NothingToSplit { what: "artists" }));
     }
 
     #[test]

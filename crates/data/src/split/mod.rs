@@ -35,7 +35,6 @@
 //! Every result is a plain list that serialises to JSON (serde) and to a CSV a
 
 mod album;
-mod error;
 mod listing;
 mod name;
 mod order;
@@ -44,7 +43,6 @@ mod side;
 mod song;
 
 pub use album::{AlbumAssignment, AlbumSplit, PAPER_SEEDS, album_split, album_split_with_order};
-pub use error::SplitError;
 pub use name::SplitName;
 pub use order::ListingOrder;
 pub use side::Split;

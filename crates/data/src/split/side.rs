@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::SplitError;
+use crate::error::DataError;
 
 /// Which side of the train / validation / test split an item lies on.
 ///
@@ -40,8 +40,8 @@ impl Split {
     ///
     /// # Errors
     ///
-    /// [`SplitError::UnknownSplit`] for any other value, the empty string included.
-    pub fn parse_column(value: &str) -> Result<Self, SplitError> {
+    /// [`DataError::UnknownSplit`] for any other value, the empty string included.
+    pub fn parse_column(value: &str) -> Result<Self, DataError> {
         let name = value.trim();
         [
             ("train", Self::Train),
@@ -52,7 +52,7 @@ impl Split {
         .into_iter()
         .find(|(known, _)| name.eq_ignore_ascii_case(known))
         .map(|(_, split)| split)
-        .ok_or_else(|| SplitError::UnknownSplit {
+        .ok_or_else(|| DataError::UnknownSplit {
             value: value.to_owned(),
         })
     }
@@ -65,7 +65,7 @@ impl fmt::Display for Split {
 }
 
 impl FromStr for Split {
-    type Err = SplitError;
+    type Err = DataError;
 
     /// Same as [`Split::parse_column`].
     fn from_str(value: &str) -> Result<Self, Self::Err> {
@@ -91,7 +91,7 @@ mod tests {
         }
         for bad in ["", "dev", "training", "tst", "valid"] {
             let err = Split::parse_column(bad).expect_err(bad);
-            assert!(matches!(err, SplitError::UnknownSplit { .. }), "{bad}");
+            assert!(matches!(err, DataError::UnknownSplit { .. }), "{bad}");
         }
     }
 

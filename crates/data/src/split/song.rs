@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::Split;
 use super::listing::csv_into_string;
 use super::python_random::PythonRandom;
-use super::{Split, SplitError};
+use crate::error::DataError;
 
 /// The fraction of songs the authors held out in their song split
 /// (`test_split_size = 0.1`, and again `validation_split_size = 0.1` of the rest).
@@ -48,9 +49,9 @@ impl SongSplit {
     ///
     /// # Errors
     ///
-    /// [`SplitError::Csv`] if the CSV writer fails (it writes to memory, so in
+    /// [`DataError::SplitCsv`] if the CSV writer fails (it writes to memory, so in
     /// practice it does not).
-    pub fn to_csv(&self) -> Result<String, SplitError> {
+    pub fn to_csv(&self) -> Result<String, DataError> {
         let mut writer = csv::Writer::from_writer(Vec::new());
         writer.write_record(["singer", "song", "split"])?;
         for s in &self.songs {
@@ -84,14 +85,14 @@ impl SongSplit {
 ///
 /// # Errors
 ///
-/// - [`SplitError::InvalidFraction`] unless `0 < fraction < 1`.
-/// - [`SplitError::Empty`] if `songs` is empty.
-/// - [`SplitError::DuplicateSong`] if a song key occurs twice.
+/// - [`DataError::InvalidFraction`] unless `0 < fraction < 1`.
+/// - [`DataError::NothingToSplit`] if `songs` is empty.
+/// - [`DataError::DuplicateSong`] if a song key occurs twice.
 pub fn song_split(
     songs: &[(String, String)],
     fraction: f64,
     seed: u64,
-) -> Result<SongSplit, SplitError> {
+) -> Result<SongSplit, DataError> {
     let by_singer = songs_by_singer(songs, fraction)?;
     let mut rng = PythonRandom::seed(seed);
     let mut held_out = BTreeSet::new();
@@ -129,9 +130,9 @@ pub fn song_split_with_validation(
     test_fraction: f64,
     val_fraction: f64,
     seed: u64,
-) -> Result<SongSplit, SplitError> {
+) -> Result<SongSplit, DataError> {
     if !(val_fraction > 0.0 && val_fraction < 1.0) {
-        return Err(SplitError::InvalidFraction {
+        return Err(DataError::InvalidFraction {
             fraction: val_fraction,
         });
     }
@@ -163,17 +164,17 @@ pub fn song_split_with_validation(
 fn songs_by_singer(
     songs: &[(String, String)],
     fraction: f64,
-) -> Result<BTreeMap<&str, Vec<&str>>, SplitError> {
+) -> Result<BTreeMap<&str, Vec<&str>>, DataError> {
     if !(fraction > 0.0 && fraction < 1.0) {
-        return Err(SplitError::InvalidFraction { fraction });
+        return Err(DataError::InvalidFraction { fraction });
     }
     if songs.is_empty() {
-        return Err(SplitError::Empty { what: "songs" });
+        return Err(DataError::NothingToSplit { what: "songs" });
     }
     let mut singer_of: BTreeMap<&str, &str> = BTreeMap::new();
     for (singer, song) in songs {
         if let Some(first) = singer_of.insert(song.as_str(), singer.as_str()) {
-            return Err(SplitError::DuplicateSong {
+            return Err(DataError::DuplicateSong {
                 song: song.clone(),
                 first_singer: first.to_owned(),
                 second_singer: singer.clone(),
@@ -328,19 +329,19 @@ mod tests {
         for fraction in [0.0, 1.0, -0.1, 1.5, f64::NAN] {
             let err = song_split(&list, fraction, 0).expect_err("bad fraction");
             assert!(
-                matches!(err, SplitError::InvalidFraction { .. }),
+                matches!(err, DataError::InvalidFraction { .. }),
                 "{fraction}"
             );
         }
         let err = song_split_with_validation(&list, 0.1, 0.0, 0).expect_err("bad val fraction");
-        assert!(matches!(err, SplitError::InvalidFraction { .. }));
+        assert!(matches!(err, DataError::InvalidFraction { .. }));
         let err = song_split(&[], 0.1, 0).expect_err("empty");
-        assert!(matches!(err, SplitError::Empty { what: "songs" }));
+        assert!(matches!(err, DataError::NothingToSplit { what: "songs" }));
         let mut dup = list.clone();
         dup.push(("leon".into(), "amy_01".into()));
         let err = song_split(&dup, 0.1, 0).expect_err("duplicate");
         assert!(
-            matches!(&err, SplitError::DuplicateSong { song, first_singer, second_singer }
+            matches!(&err, DataError::DuplicateSong { song, first_singer, second_singer }
                 if song == "amy_01" && first_singer == "amy" && second_singer == "leon"),
             "{err:?}"
         );
