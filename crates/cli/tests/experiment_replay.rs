@@ -26,14 +26,15 @@ fn s(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
 }
 
-/// `(singer, song)` of the rows of `split.csv` (`singer,song,split`) on side `part`.
-fn songs_in(split_csv: &Path, part: &str) -> BTreeSet<(String, String)> {
+/// The song keys (`singer/song`) of the rows of `split.csv` (`singer,song,split`) on side
+/// `part`.
+fn songs_in(split_csv: &Path, part: &str) -> BTreeSet<String> {
     let text = std::fs::read_to_string(split_csv).expect("split.csv");
     text.lines()
         .skip(1)
         .filter_map(|line| {
             let fields: Vec<&str> = line.split(',').collect();
-            (fields.get(2) == Some(&part)).then(|| (fields[0].to_owned(), fields[1].to_owned()))
+            (fields.get(2) == Some(&part)).then(|| fields[1].to_owned())
         })
         .collect()
 }
@@ -102,7 +103,7 @@ fn eval_split_test_replays_the_models_own_partition() {
         .skip(1)
         .filter(|line| {
             let f: Vec<&str> = line.split(',').collect();
-            test_songs.contains(&(f[1].to_owned(), f[2].to_owned()))
+            test_songs.contains(&format!("{}/{}", f[1], f[2]))
         })
         .count();
     assert_eq!(summary["recordings"], expected);
@@ -118,18 +119,84 @@ fn eval_split_test_replays_the_models_own_partition() {
         .iter()
         .position(|h| *h == "song")
         .expect("song column");
-    let singer_column = header
-        .iter()
-        .position(|h| *h == "singer")
-        .expect("singer column");
     for line in predictions.lines().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
-        let song = f[song_column].rsplit('/').next().expect("song").to_owned();
+        let song = line.split(',').nth(song_column).expect("song");
         assert!(
-            test_songs.contains(&(f[singer_column].to_owned(), song.clone())),
+            test_songs.contains(song),
             "{song} is not one of the model's test songs {test_songs:?}"
         );
     }
+
+    // A manifest of the user's own, with split names of their own: `--split openset` selects
+    // those rows (the model records no `openset` part, so the manifest column decides).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(MINI)
+        .parent()
+        .expect("fixture folder")
+        .canonicalize()
+        .expect("fixture folder");
+    let mut own = String::from("path,singer,song,split\n");
+    let mut openset = 0;
+    for line in manifest.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let name = if test_songs.contains(&format!("{}/{}", f[1], f[2])) {
+            openset += 1;
+            "openset"
+        } else {
+            "enrol"
+        };
+        own.push_str(&format!(
+            "{},{},{},{name}\n",
+            root.join(f[0]).display(),
+            f[1],
+            f[2]
+        ));
+    }
+    let own_csv = dir.path().join("own.csv");
+    std::fs::write(&own_csv, own).expect("write manifest");
+    let eval = singerid(&[
+        "eval",
+        "--model",
+        s(&run),
+        "--data",
+        s(&own_csv),
+        "--split",
+        "openset",
+        "--cache",
+        s(&cache),
+        "--out",
+        s(&dir.path().join("own-report")),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&eval.stdout).expect("JSON summary");
+    assert_eq!(summary["split"], "openset");
+    assert_eq!(summary["split_source"], "manifest");
+    assert_eq!(summary["recordings"], openset);
+    let unknown = singerid(&[
+        "eval",
+        "--model",
+        s(&run),
+        "--data",
+        s(&own_csv),
+        "--split",
+        "holdout",
+        "--cache",
+        s(&cache),
+        "--out",
+        s(&dir.path().join("x")),
+    ]);
+    assert_eq!(unknown.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        stderr.contains("enrol") && stderr.contains("openset"),
+        "{stderr}"
+    );
 }
 
 #[test]

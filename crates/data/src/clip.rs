@@ -18,51 +18,10 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::DataError;
+
 /// The clip lengths of the FGNL paper, in seconds (Table 1).
 pub const PAPER_CLIP_SECONDS: [f64; 3] = [3.0, 5.0, 10.0];
-
-/// Errors from clip slicing.
-#[derive(Debug, thiserror::Error)]
-pub enum ClipError {
-    /// A clip length of zero frames.
-    #[error("a clip must be at least one frame long")]
-    ZeroLength,
-    /// A clip duration that is not a positive, finite number of seconds.
-    #[error("clip duration must be a positive, finite number of seconds, got {seconds}")]
-    InvalidSeconds {
-        /// The value given.
-        seconds: f64,
-    },
-    /// A zero sample rate or hop length.
-    #[error("sample rate ({sample_rate_hz} Hz) and hop length ({hop_length}) must be positive")]
-    InvalidFraming {
-        /// The sample rate given, in Hz.
-        sample_rate_hz: u32,
-        /// The hop length given, in samples.
-        hop_length: usize,
-    },
-    /// The feature matrix does not hold `n_mels * n_frames` values, or has no mel bands.
-    #[error(
-        "feature matrix has {len} values, expected n_mels x n_frames = {n_mels} x {n_frames} \
-         (n_mels must be positive)"
-    )]
-    ShapeMismatch {
-        /// Values found.
-        len: usize,
-        /// Mel bands claimed.
-        n_mels: usize,
-        /// Frames claimed.
-        n_frames: usize,
-    },
-    /// An output buffer of the wrong size.
-    #[error("clip buffer holds {found} values, expected n_mels x clip frames = {expected}")]
-    BufferSize {
-        /// Values needed.
-        expected: usize,
-        /// Values found.
-        found: usize,
-    },
-}
 
 /// A clip length in feature frames (at least 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -74,11 +33,11 @@ impl ClipLength {
     ///
     /// # Errors
     ///
-    /// [`ClipError::ZeroLength`] if `frames == 0`.
-    pub fn new(frames: usize) -> Result<Self, ClipError> {
+    /// [`DataError::ZeroClipLength`] if `frames == 0`.
+    pub fn new(frames: usize) -> Result<Self, DataError> {
         NonZeroUsize::new(frames)
             .map(Self)
-            .ok_or(ClipError::ZeroLength)
+            .ok_or(DataError::ZeroClipLength)
     }
 
     /// The clip length of a `seconds`-long excerpt, as the papers counted it:
@@ -100,18 +59,18 @@ impl ClipLength {
     ///
     /// # Errors
     ///
-    /// [`ClipError::InvalidSeconds`] or [`ClipError::InvalidFraming`] for
+    /// [`DataError::InvalidClipSeconds`] or [`DataError::InvalidFraming`] for
     /// out-of-range arguments.
     pub fn from_seconds(
         seconds: f64,
         sample_rate_hz: u32,
         hop_length: usize,
-    ) -> Result<Self, ClipError> {
+    ) -> Result<Self, DataError> {
         if !(seconds.is_finite() && seconds > 0.0) {
-            return Err(ClipError::InvalidSeconds { seconds });
+            return Err(DataError::InvalidClipSeconds { seconds });
         }
         if sample_rate_hz == 0 || hop_length == 0 {
-            return Err(ClipError::InvalidFraming {
+            return Err(DataError::InvalidFraming {
                 sample_rate_hz,
                 hop_length,
             });
@@ -119,7 +78,7 @@ impl ClipLength {
         // Round to whole samples first so that 29.12 s * 16 kHz is 465920, not 465919.99...
         let samples = (seconds * f64::from(sample_rate_hz)).round();
         if samples >= usize::MAX as f64 {
-            return Err(ClipError::InvalidSeconds { seconds });
+            return Err(DataError::InvalidClipSeconds { seconds });
         }
         // `samples` is a non-negative integer below usize::MAX: the cast is exact.
         Self::new(1 + samples as usize / hop_length)
@@ -132,7 +91,7 @@ impl ClipLength {
 }
 
 impl TryFrom<usize> for ClipLength {
-    type Error = ClipError;
+    type Error = DataError;
 
     fn try_from(frames: usize) -> Result<Self, Self::Error> {
         Self::new(frames)
@@ -224,11 +183,11 @@ impl<'a> ClipView<'a> {
     ///
     /// # Errors
     ///
-    /// [`ClipError::BufferSize`] unless `out.len() == n_mels * len()`.
-    pub fn copy_into(&self, out: &mut [f32]) -> Result<(), ClipError> {
+    /// [`DataError::ClipBufferSize`] unless `out.len() == n_mels * len()`.
+    pub fn copy_into(&self, out: &mut [f32]) -> Result<(), DataError> {
         let expected = self.n_mels * self.len();
         if out.len() != expected {
-            return Err(ClipError::BufferSize {
+            return Err(DataError::ClipBufferSize {
                 expected,
                 found: out.len(),
             });
@@ -261,7 +220,7 @@ impl<'a> ClipView<'a> {
 ///
 /// # Errors
 ///
-/// [`ClipError::ShapeMismatch`] if `n_mels == 0` or
+/// [`DataError::ClipShapeMismatch`] if `n_mels == 0` or
 /// `mel.len() != n_mels * n_frames`.
 pub fn clip_views(
     mel: &[f32],
@@ -269,9 +228,9 @@ pub fn clip_views(
     n_frames: usize,
     clip_len: ClipLength,
     last: LastClip,
-) -> Result<impl ExactSizeIterator<Item = ClipView<'_>>, ClipError> {
+) -> Result<impl ExactSizeIterator<Item = ClipView<'_>>, DataError> {
     if n_mels == 0 || n_mels.checked_mul(n_frames) != Some(mel.len()) {
-        return Err(ClipError::ShapeMismatch {
+        return Err(DataError::ClipShapeMismatch {
             len: mel.len(),
             n_mels,
             n_frames,
@@ -300,7 +259,7 @@ pub fn slice_clips(
     n_frames: usize,
     clip_len: ClipLength,
     last: LastClip,
-) -> Result<Vec<Vec<f32>>, ClipError> {
+) -> Result<Vec<Vec<f32>>, DataError> {
     Ok(clip_views(mel, n_mels, n_frames, clip_len, last)?
         .map(|clip| clip.to_vec())
         .collect())
@@ -351,18 +310,18 @@ mod tests {
         for seconds in [0.0, -1.0, f64::NAN, f64::INFINITY] {
             assert!(matches!(
                 ClipLength::from_seconds(seconds, 16_000, 512),
-                Err(ClipError::InvalidSeconds { .. })
+                Err(DataError::InvalidClipSeconds { .. })
             ));
         }
         assert!(matches!(
             ClipLength::from_seconds(3.0, 0, 512),
-            Err(ClipError::InvalidFraming { .. })
+            Err(DataError::InvalidFraming { .. })
         ));
         assert!(matches!(
             ClipLength::from_seconds(3.0, 16_000, 0),
-            Err(ClipError::InvalidFraming { .. })
+            Err(DataError::InvalidFraming { .. })
         ));
-        assert!(matches!(ClipLength::new(0), Err(ClipError::ZeroLength)));
+        assert!(matches!(ClipLength::new(0), Err(DataError::ZeroClipLength)));
     }
 
     #[test]
@@ -465,7 +424,7 @@ mod tests {
         let mut wrong = vec![0.0; 11];
         assert!(matches!(
             second.copy_into(&mut wrong),
-            Err(ClipError::BufferSize {
+            Err(DataError::ClipBufferSize {
                 expected: 12,
                 found: 11
             })
@@ -477,7 +436,7 @@ mod tests {
         let mel = vec![0.0_f32; 30];
         assert!(matches!(
             slice_clips(&mel, 4, 8, len(2), LastClip::Keep),
-            Err(ClipError::ShapeMismatch {
+            Err(DataError::ClipShapeMismatch {
                 len: 30,
                 n_mels: 4,
                 n_frames: 8
@@ -485,7 +444,7 @@ mod tests {
         ));
         assert!(matches!(
             slice_clips(&[], 0, 0, len(2), LastClip::Keep),
-            Err(ClipError::ShapeMismatch { .. })
+            Err(DataError::ClipShapeMismatch { .. })
         ));
         // A valid but too-short song: no clips, no error.
         let short = slice_clips(&mel, 3, 10, len(11), LastClip::Keep).expect("valid");

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::DataError;
-use crate::split::Split;
+use crate::split::{Split, SplitName};
 
 /// File extensions read as audio (compared case-insensitively).
 pub const AUDIO_EXTENSIONS: [&str; 8] = ["mp3", "wav", "flac", "ogg", "oga", "m4a", "mp4", "aac"];
@@ -40,8 +40,17 @@ pub struct Recording {
     pub album: Option<String>,
     /// The song (a tree: the file stem; a manifest: its `song` column, else the file stem).
     pub song: String,
-    /// The split, when the source assigns one (manifests with a `split` column).
-    pub split: Option<Split>,
+    /// The split's name, when the source assigns one (manifests with a `split` column): a
+    /// partition role (`train`, `val`, `test`) or any other name (`openset`, ...).
+    pub split: Option<SplitName>,
+}
+
+impl Recording {
+    /// The partition role of the recording's split: `None` when it has no split or a split
+    /// named other than `train`, `val` or `test`.
+    pub fn split_role(&self) -> Option<Split> {
+        self.split.as_ref().and_then(SplitName::role)
+    }
 }
 
 /// Where a [`Dataset`] was read from.
@@ -151,6 +160,41 @@ impl Dataset {
         singers.sort_unstable();
         singers.dedup();
         singers
+    }
+
+    /// The distinct split names the recordings carry, sorted (empty without a split column).
+    pub fn split_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .recordings
+            .iter()
+            .filter_map(|r| r.split.as_ref().map(SplitName::as_str))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
+    /// The recordings whose split is called `name`, in dataset order.
+    ///
+    /// `name` is normalised as [`SplitName::new`] does, so `validation` selects the `val` rows.
+    ///
+    /// # Errors
+    /// [`DataError::UnknownSplitName`], listing the split names present, when no recording lies in
+    /// a split called `name`.
+    pub fn recordings_in_split(&self, name: &str) -> Result<Vec<&Recording>, DataError> {
+        let wanted = SplitName::new(name).ok();
+        let selected: Vec<&Recording> = self
+            .recordings
+            .iter()
+            .filter(|r| wanted.is_some() && r.split == wanted)
+            .collect();
+        if selected.is_empty() {
+            return Err(DataError::UnknownSplitName {
+                name: name.to_owned(),
+                present: self.split_names().into_iter().map(str::to_owned).collect(),
+            });
+        }
+        Ok(selected)
     }
 }
 

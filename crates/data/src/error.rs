@@ -5,9 +5,12 @@
 
 use std::path::PathBuf;
 
+use crate::split::Split;
+
 use singerid_audio::AudioError;
 
-/// Everything that can go wrong while reading datasets or using the feature cache.
+/// Everything that can go wrong while reading datasets, splitting and partitioning them, slicing
+/// clips or using the feature cache.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// The dataset input is neither a directory nor a `.csv` manifest.
@@ -122,6 +125,163 @@ pub enum DataError {
         source: serde_json::Error,
     },
 
+    /// A split name that is empty or only whitespace.
+    #[error("a split name must not be empty")]
+    EmptySplitName,
+
+    /// No recording of the dataset lies in the split asked for.
+    #[error("no recordings in split {name:?}; {}", names_present(.present))]
+    UnknownSplitName {
+        /// The name asked for.
+        name: String,
+        /// The split names the dataset's recordings carry, sorted.
+        present: Vec<String>,
+    },
+
+    // Splits (`split`).
+    /// An artist has too few albums for one test, one validation and at least
+    /// one training album.
+    #[error(
+        "artist {artist:?} has {found} album(s); the album split needs at least 3 \
+         (one for test, one for validation, the rest for training)"
+    )]
+    TooFewAlbums {
+        /// The artist.
+        artist: String,
+        /// How many distinct albums it has.
+        found: usize,
+    },
+    /// The same album name appears twice under one artist.
+    #[error("artist {artist:?} lists album {album:?} more than once")]
+    DuplicateAlbum {
+        /// The artist.
+        artist: String,
+        /// The repeated album.
+        album: String,
+    },
+    /// The catalogue handed to a split function is empty.
+    #[error("nothing to split: the list of {what} is empty")]
+    NothingToSplit {
+        /// `"artists"` or `"songs"`.
+        what: &'static str,
+    },
+    /// A song key occurs more than once in the song list.
+    #[error(
+        "song {song:?} is listed more than once (singers {first_singer:?} and {second_singer:?}); \
+         song keys must be unique so that a song lies on one side of the split only"
+    )]
+    DuplicateSong {
+        /// The repeated song key.
+        song: String,
+        /// The singer of its first occurrence.
+        first_singer: String,
+        /// The singer of the repeated occurrence.
+        second_singer: String,
+    },
+    /// The hold-out fraction is not strictly between 0 and 1.
+    #[error("the hold-out fraction must lie strictly between 0 and 1, got {fraction}")]
+    InvalidFraction {
+        /// The value given.
+        fraction: f64,
+    },
+    /// A manifest's split column holds a value that is not a split name.
+    #[error("unknown split {value:?}: expected one of train, val, validation, test")]
+    UnknownSplit {
+        /// The value found (before trimming).
+        value: String,
+    },
+    /// Writing a split list as CSV failed.
+    #[error("writing the split list as CSV: {0}")]
+    SplitCsv(#[from] csv::Error),
+
+    // Partitions (`partition`).
+    /// The dataset has no recordings.
+    #[error("the dataset has no recordings to partition")]
+    EmptyDataset,
+    /// Manifest mode, but some recordings have no split.
+    #[error(
+        "{missing} of {total} recordings have no `split` value (first: {first}); \
+         fill the manifest's split column or choose the album or song split"
+    )]
+    MissingSplit {
+        /// How many recordings lack a split.
+        missing: usize,
+        /// How many recordings there are.
+        total: usize,
+        /// The first such recording's relative path.
+        first: String,
+    },
+    /// Album mode, but some recordings have no album.
+    #[error(
+        "{missing} of {total} recordings have no album (first: {first}); the album split needs \
+         an `album` column or an `<artist>/<album>/<song>` tree; use the song split instead"
+    )]
+    MissingAlbum {
+        /// How many recordings lack an album.
+        missing: usize,
+        /// How many recordings there are.
+        total: usize,
+        /// The first such recording's relative path.
+        first: String,
+    },
+    /// The manifest puts clips of one song on two sides.
+    #[error(
+        "song {song:?} has recordings in {first} ({first_path}) and in {second} ({second_path}); \
+         a song must lie on one side of the split only"
+    )]
+    SongOnTwoSides {
+        /// The song key.
+        song: String,
+        /// One side.
+        first: Split,
+        /// A recording on that side.
+        first_path: String,
+        /// The other side.
+        second: Split,
+        /// A recording on the other side.
+        second_path: String,
+    },
+
+    // Clips (`clip`).
+    /// A clip length of zero frames.
+    #[error("a clip must be at least one frame long")]
+    ZeroClipLength,
+    /// A clip duration that is not a positive, finite number of seconds.
+    #[error("clip duration must be a positive, finite number of seconds, got {seconds}")]
+    InvalidClipSeconds {
+        /// The value given.
+        seconds: f64,
+    },
+    /// A zero sample rate or hop length.
+    #[error("sample rate ({sample_rate_hz} Hz) and hop length ({hop_length}) must be positive")]
+    InvalidFraming {
+        /// The sample rate given, in Hz.
+        sample_rate_hz: u32,
+        /// The hop length given, in samples.
+        hop_length: usize,
+    },
+    /// The feature matrix does not hold `n_mels * n_frames` values, or has no mel bands.
+    #[error(
+        "feature matrix has {len} values, expected n_mels x n_frames = {n_mels} x {n_frames} \
+         (n_mels must be positive)"
+    )]
+    ClipShapeMismatch {
+        /// Values found.
+        len: usize,
+        /// Mel bands claimed.
+        n_mels: usize,
+        /// Frames claimed.
+        n_frames: usize,
+    },
+    /// An output buffer of the wrong size.
+    #[error("clip buffer holds {found} values, expected n_mels x clip frames = {expected}")]
+    ClipBufferSize {
+        /// Values needed.
+        expected: usize,
+        /// Values found.
+        found: usize,
+    },
+
     /// Processing one file panicked; the panic was caught and the batch went on.
     #[error("{path}: internal error (panic) while processing: {message}")]
     Panic { path: PathBuf, message: String },
@@ -151,7 +311,34 @@ impl DataError {
             | DataError::ReadOnly { path }
             | DataError::Json { path, .. }
             | DataError::Panic { path, .. } => Some(path),
-            DataError::InvalidConfig(_) => None,
+            DataError::InvalidConfig(_)
+            | DataError::EmptySplitName
+            | DataError::UnknownSplitName { .. }
+            | DataError::TooFewAlbums { .. }
+            | DataError::DuplicateAlbum { .. }
+            | DataError::NothingToSplit { .. }
+            | DataError::DuplicateSong { .. }
+            | DataError::InvalidFraction { .. }
+            | DataError::UnknownSplit { .. }
+            | DataError::SplitCsv(_)
+            | DataError::EmptyDataset
+            | DataError::MissingSplit { .. }
+            | DataError::MissingAlbum { .. }
+            | DataError::SongOnTwoSides { .. }
+            | DataError::ZeroClipLength
+            | DataError::InvalidClipSeconds { .. }
+            | DataError::InvalidFraming { .. }
+            | DataError::ClipShapeMismatch { .. }
+            | DataError::ClipBufferSize { .. } => None,
         }
+    }
+}
+
+/// The sentence of [`DataError::UnknownSplitName`] that lists the split names present.
+fn names_present(present: &[String]) -> String {
+    if present.is_empty() {
+        "the dataset has no split column (a manifest's `split` column names the splits)".to_owned()
+    } else {
+        format!("the dataset's split names are: {}", present.join(", "))
     }
 }

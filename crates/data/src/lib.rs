@@ -10,7 +10,7 @@
 //!   per-file [`Outcome::Failed`]s, never a stopped batch); [`FeatureCache::get`] reads one back.
 //!
 //! - [`partition()`] divides a dataset into train / validation / test recordings by the manifest's
-//!   split column, the papers' album split or a song split ([`split`]), never splitting a song;
+//!   split column (rows of other split names are kept aside),  the papers' album split or a song split ([`split`]), never splitting a song;
 //!   [`clip`] slices recordings into fixed-length clips.
 //!
 //! Data flows `Dataset::open` -> `FeatureCache::create` -> `FeatureCache::extract` (which calls
@@ -33,6 +33,6 @@ pub use cache::{
 };
 pub use dataset::{AUDIO_EXTENSIONS, Dataset, DatasetSource, Recording, is_audio_path};
 pub use error::DataError;
-pub use partition::{Partition, PartitionError, PartitionMode, partition, song_key};
+pub use partition::{Partition, PartitionMode, partition, song_key};
 pub use progress::{Progress, Silent};
-pub use split::Split;
+pub use split::{Split, SplitName};

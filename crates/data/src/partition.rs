@@ -3,7 +3,9 @@
 //! Three modes ([`PartitionMode`]):
 //!
 //! - [`PartitionMode::Manifest`]: the manifest's `split` column, as written. Every recording must
-//!   carry one, and a song must not lie on two sides.
+//!   carry one, and a song must not lie on two sides. Rows whose split has another name than
+//!   `train`, `val` or `test` (`openset`, `enrol`, ...) stay out of the three sides and are kept in
+//!   [`Partition::other`] by name.
 //! - [`PartitionMode::Album`]: the papers' album split ([`album_split`]) for a seed, with
 //!   singers as artists and [`Recording::album`] as albums (one test and one validation album
 //!   per singer, the rest for training). Every recording must have an album.
@@ -20,8 +22,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, Recording};
+use crate::error::DataError;
 use crate::split::{
-    PAPER_SONG_FRACTION, Split, SplitError, album_split, song_split_with_validation,
+    PAPER_SONG_FRACTION, Split, SplitName, album_split, song_split_with_validation,
 };
 
 /// How recordings are assigned to train / validation / test.
@@ -47,60 +50,6 @@ impl PartitionMode {
     }
 }
 
-/// Why a dataset could not be partitioned.
-#[derive(Debug, thiserror::Error)]
-pub enum PartitionError {
-    /// The dataset has no recordings.
-    #[error("the dataset has no recordings to partition")]
-    Empty,
-    /// Manifest mode, but some recordings have no split.
-    #[error(
-        "{missing} of {total} recordings have no `split` value (first: {first}); \
-         fill the manifest's split column or choose the album or song split"
-    )]
-    MissingSplit {
-        /// How many recordings lack a split.
-        missing: usize,
-        /// How many recordings there are.
-        total: usize,
-        /// The first such recording's relative path.
-        first: String,
-    },
-    /// Album mode, but some recordings have no album.
-    #[error(
-        "{missing} of {total} recordings have no album (first: {first}); the album split needs \
-         an `album` column or an `<artist>/<album>/<song>` tree; use the song split instead"
-    )]
-    MissingAlbum {
-        /// How many recordings lack an album.
-        missing: usize,
-        /// How many recordings there are.
-        total: usize,
-        /// The first such recording's relative path.
-        first: String,
-    },
-    /// The manifest puts clips of one song on two sides.
-    #[error(
-        "song {song:?} has recordings in {first} ({first_path}) and in {second} ({second_path}); \
-         a song must lie on one side of the split only"
-    )]
-    SongOnTwoSides {
-        /// The song key.
-        song: String,
-        /// One side.
-        first: Split,
-        /// A recording on that side.
-        first_path: String,
-        /// The other side.
-        second: Split,
-        /// A recording on the other side.
-        second_path: String,
-    },
-    /// The split routine refused the catalogue (too few albums, bad fraction, ...).
-    #[error(transparent)]
-    Split(#[from] SplitError),
-}
-
 /// The recordings of a dataset, divided into train, validation and test.
 #[derive(Debug, Clone)]
 pub struct Partition {
@@ -114,6 +63,9 @@ pub struct Partition {
     pub val: Vec<Recording>,
     /// Test recordings, in dataset order (empty when the manifest has no test rows).
     pub test: Vec<Recording>,
+    /// Recordings of the manifest's other split names (not train, val or test) by name, in
+    /// dataset order; empty for the album and song splits, which use every recording.
+    pub other: BTreeMap<SplitName, Vec<Recording>>,
     /// CSV listing of the units assigned (`artist,album,split` for the album split,
     /// `singer,song,split` otherwise), one line per album or song, for a run's `split.csv`.
     pub listing_csv: String,
@@ -159,23 +111,23 @@ pub fn song_key(recording: &Recording) -> String {
 ///   manifest mode.
 ///
 /// # Errors
-/// [`PartitionError::Empty`] for an empty dataset; [`PartitionError::MissingSplit`],
-/// [`PartitionError::SongOnTwoSides`] (manifest mode), [`PartitionError::MissingAlbum`] (album
-/// mode), and [`PartitionError::Split`] from the split routines (e.g. a singer with fewer than
-/// three albums).
+/// [`DataError::EmptyDataset`] for an empty dataset; [`DataError::MissingSplit`],
+/// [`DataError::SongOnTwoSides`] (manifest mode), [`DataError::MissingAlbum`] (album
+/// mode), and the split routines' errors (e.g. [`DataError::TooFewAlbums`] for a singer with fewer
+/// than three albums).
 pub fn partition(
     dataset: &Dataset,
     mode: PartitionMode,
     seed: u64,
-) -> Result<Partition, PartitionError> {
+) -> Result<Partition, DataError> {
     let recordings = &dataset.recordings;
     if recordings.is_empty() {
-        return Err(PartitionError::Empty);
+        return Err(DataError::EmptyDataset);
     }
-    let (sides, listing_csv): (Vec<Split>, String) = match mode {
+    let (sides, listing_csv): (Vec<Option<Split>>, String) = match mode {
         PartitionMode::Manifest => manifest_sides(recordings)?,
-        PartitionMode::Album => album_sides(recordings, seed)?,
-        PartitionMode::Song => song_sides(recordings, seed)?,
+        PartitionMode::Album => every_side(album_sides(recordings, seed)?),
+        PartitionMode::Song => every_side(song_sides(recordings, seed)?),
     };
     let mut out = Partition {
         mode,
@@ -183,22 +135,36 @@ pub fn partition(
         train: Vec::new(),
         val: Vec::new(),
         test: Vec::new(),
+        other: BTreeMap::new(),
         listing_csv,
     };
     for (recording, side) in recordings.iter().zip(sides) {
-        match side {
-            Split::Train => out.train.push(recording.clone()),
-            Split::Val => out.val.push(recording.clone()),
-            Split::Test => out.test.push(recording.clone()),
+        match (side, &recording.split) {
+            (Some(Split::Train), _) => out.train.push(recording.clone()),
+            (Some(Split::Val), _) => out.val.push(recording.clone()),
+            (Some(Split::Test), _) => out.test.push(recording.clone()),
+            (None, Some(name)) => out
+                .other
+                .entry(name.clone())
+                .or_default()
+                .push(recording.clone()),
+            // `manifest_sides` gives `None` only to recordings with a split name.
+            (None, None) => {}
         }
     }
     Ok(out)
 }
 
-fn manifest_sides(recordings: &[Recording]) -> Result<(Vec<Split>, String), PartitionError> {
+/// The album and song splits put every recording on a side.
+fn every_side((sides, csv): (Vec<Split>, String)) -> (Vec<Option<Split>>, String) {
+    (sides.into_iter().map(Some).collect(), csv)
+}
+
+/// The side of each recording by its split name; `None` for names other than the three roles.
+fn manifest_sides(recordings: &[Recording]) -> Result<(Vec<Option<Split>>, String), DataError> {
     let missing: Vec<&Recording> = recordings.iter().filter(|r| r.split.is_none()).collect();
     if let Some(first) = missing.first() {
-        return Err(PartitionError::MissingSplit {
+        return Err(DataError::MissingSplit {
             missing: missing.len(),
             total: recordings.len(),
             first: first.path.display().to_string(),
@@ -208,12 +174,15 @@ fn manifest_sides(recordings: &[Recording]) -> Result<(Vec<Split>, String), Part
     let mut songs: BTreeMap<String, (String, Split, String)> = BTreeMap::new();
     let mut sides = Vec::with_capacity(recordings.len());
     for recording in recordings {
-        let side = recording.split.unwrap_or(Split::Train);
+        let Some(side) = recording.split_role() else {
+            sides.push(None);
+            continue;
+        };
         let key = song_key(recording);
         let path = recording.path.display().to_string();
         if let Some((_, first, first_path)) = songs.get(&key) {
             if *first != side {
-                return Err(PartitionError::SongOnTwoSides {
+                return Err(DataError::SongOnTwoSides {
                     song: key,
                     first: *first,
                     first_path: first_path.clone(),
@@ -224,27 +193,24 @@ fn manifest_sides(recordings: &[Recording]) -> Result<(Vec<Split>, String), Part
         } else {
             songs.insert(key, (recording.singer.clone(), side, path));
         }
-        sides.push(side);
+        sides.push(Some(side));
     }
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer
         .write_record(["singer", "song", "split"])
-        .map_err(SplitError::from)?;
+        .map_err(DataError::from)?;
     for (key, (singer, side, _)) in &songs {
         writer
             .write_record([singer.as_str(), key.as_str(), side.as_str()])
-            .map_err(SplitError::from)?;
+            .map_err(DataError::from)?;
     }
     Ok((sides, csv_string(writer)?))
 }
 
-fn album_sides(
-    recordings: &[Recording],
-    seed: u64,
-) -> Result<(Vec<Split>, String), PartitionError> {
+fn album_sides(recordings: &[Recording], seed: u64) -> Result<(Vec<Split>, String), DataError> {
     let missing: Vec<&Recording> = recordings.iter().filter(|r| r.album.is_none()).collect();
     if let Some(first) = missing.first() {
-        return Err(PartitionError::MissingAlbum {
+        return Err(DataError::MissingAlbum {
             missing: missing.len(),
             total: recordings.len(),
             first: first.path.display().to_string(),
@@ -276,7 +242,7 @@ fn album_sides(
     Ok((sides, split.to_csv()?))
 }
 
-fn song_sides(recordings: &[Recording], seed: u64) -> Result<(Vec<Split>, String), PartitionError> {
+fn song_sides(recordings: &[Recording], seed: u64) -> Result<(Vec<Split>, String), DataError> {
     let songs: BTreeSet<(String, String)> = recordings
         .iter()
         .map(|r| (r.singer.clone(), song_key(r)))
@@ -300,10 +266,10 @@ fn song_sides(recordings: &[Recording], seed: u64) -> Result<(Vec<Split>, String
     Ok((sides, split.to_csv()?))
 }
 
-fn csv_string(writer: csv::Writer<Vec<u8>>) -> Result<String, PartitionError> {
+fn csv_string(writer: csv::Writer<Vec<u8>>) -> Result<String, DataError> {
     let bytes = writer
         .into_inner()
-        .map_err(|e| SplitError::Csv(e.into_error().into()))?;
+        .map_err(|e| DataError::SplitCsv(e.into_error().into()))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use singerid_audio::Channel;
-use singerid_data::split::Split;
 use singerid_data::{CacheOptions, Dataset, Outcome, Progress, Recording};
 use singerid_eval::{Evaluation, Predictions, ReportFiles, RunInfo, evaluate, write_report};
 use singerid_train::{Bundle, ClipSet, DataRecord, predict};
@@ -251,15 +250,9 @@ fn select(
             dataset.root.display()
         )));
     }
-    let wanted: Split = name.parse().map_err(|_| {
-        Error::Evaluation(format!(
-            "unknown split `{name}`; expected train, val, test or all"
-        ))
-    })?;
     let recordings = dataset
-        .recordings
-        .iter()
-        .filter(|r| r.split == Some(wanted))
+        .recordings_in_split(&name)?
+        .into_iter()
         .cloned()
         .collect();
     Ok((name, recordings, "manifest"))

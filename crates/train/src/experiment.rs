@@ -102,8 +102,9 @@ impl DataRecord {
     /// The recordings of `part` (`train`, `val` or `test`) in `dataset`, as the run used them.
     ///
     /// Runs that recorded their lists are replayed from them; older runs split by the manifest
-    /// column are replayed from the manifest. `None` when the record cannot say (an older run
-    /// with an album or song split).
+    /// column are replayed from the manifest (any split name of its column). `None` when the
+    /// record cannot say (an older run with an album or song split, or a name the manifest does
+    /// not use).
     pub fn part<'a>(&self, dataset: &'a Dataset, part: &str) -> Option<Vec<&'a Recording>> {
         match self.recordings.get(part) {
             Some(paths) => {
@@ -117,16 +118,7 @@ impl DataRecord {
                         .collect(),
                 )
             }
-            None if self.split == PartitionMode::Manifest => {
-                let split: Split = part.parse().ok()?;
-                Some(
-                    dataset
-                        .recordings
-                        .iter()
-                        .filter(|r| r.split == Some(split))
-                        .collect(),
-                )
-            }
+            None if self.split == PartitionMode::Manifest => dataset.recordings_in_split(part).ok(),
             None => None,
         }
     }

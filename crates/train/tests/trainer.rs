@@ -13,8 +13,8 @@ use singerid_audio::Preset;
 use singerid_data::clip::LastClip;
 use singerid_data::split::Split;
 use singerid_data::{
-    Dataset, DatasetSource, FeatureCache, Outcome, PartitionError, PartitionMode, Recording,
-    partition, song_key,
+    DataError, Dataset, DatasetSource, FeatureCache, Outcome, PartitionMode, Recording, partition,
+    song_key,
 };
 use singerid_models::ModelKind;
 use singerid_train::trainer::{LAST_DIR, LAST_MODEL, LAST_STATE, StopReason};
@@ -403,7 +403,7 @@ fn synthetic(album: bool, split: Option<Split>) -> Dataset {
                     singer: singer.into(),
                     album: album.then(|| format!("album{a}")),
                     song: format!("track{s}"),
-                    split,
+                    split: split.map(Into::into),
                 });
             }
         }
@@ -476,21 +476,18 @@ fn partitions_are_deterministic_and_song_disjoint() {
     let no_album = synthetic(false, None);
     assert!(matches!(
         partition(&no_album, PartitionMode::Album, 0),
-        Err(PartitionError::MissingAlbum { missing: 36, .. })
+        Err(DataError::MissingAlbum { missing: 36, .. })
     ));
     let err = partition(&no_album, PartitionMode::Manifest, 0).expect_err("no split column");
     assert!(err.to_string().contains("split"), "{err}");
 
     // Manifest mode follows the column and refuses a song on two sides.
     let mut manifest = synthetic(true, Some(Split::Train));
-    manifest.recordings[3].split = Some(Split::Val);
+    manifest.recordings[3].split = Some(Split::Val.into());
     let p = partition(&manifest, PartitionMode::Manifest, 0).expect("manifest");
     assert_eq!((p.train.len(), p.val.len(), p.test.len()), (35, 1, 0));
-    manifest.recordings[4].split = Some(Split::Test);
+    manifest.recordings[4].split = Some(Split::Test.into());
     manifest.recordings[4].song = manifest.recordings[3].song.clone();
     let err = partition(&manifest, PartitionMode::Manifest, 0).expect_err("song on two sides");
-    assert!(
-        matches!(err, PartitionError::SongOnTwoSides { .. }),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::SongOnTwoSides { .. }), "{err}");
 }

@@ -86,7 +86,7 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     for r in dataset
         .recordings
         .iter()
-        .filter(|r| r.split == Some(Split::Val))
+        .filter(|r| r.split_role() == Some(Split::Val))
     {
         first_of_singer
             .entry(r.singer.as_str())
