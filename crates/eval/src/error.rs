@@ -57,6 +57,9 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// Separation scores that cannot be computed (see [`crate::separation::BssEvalError`]).
+    #[error(transparent)]
+    Separation(#[from] crate::separation::BssEvalError),
     /// A JSON file could not be parsed or written.
     #[error("{path}: {message}")]
     Json {

@@ -9,6 +9,8 @@
 //! - [`report`]: `report.md` / `report.json`, with [`plot`] (confusion matrices, learning curve,
 //!   t-SNE scatter as PNG) and [`tsne`](mod@tsne) (exact, seeded t-SNE).
 //! - [`reproduce`]: the paper's grid of runs and its Table 1 layout.
+//! - [`separation`]: BSS Eval v3 SDR / SIR / SAR (mir_eval-exact), NSDR and the length-weighted
+//!   GNSDR / GSIR / GSAR of the singing-voice separation literature.
 //!
 //! Data flows: [`Predictions`] -> [`evaluate()`] -> [`Evaluation`] -> [`write_report`].
 //! [`Error`] is the one error type.
@@ -20,6 +22,7 @@ pub mod plot;
 pub mod predictions;
 pub mod report;
 pub mod reproduce;
+pub mod separation;
 pub mod tsne;
 pub mod vote;
 
@@ -28,5 +31,6 @@ pub use evaluate::{Evaluation, LevelScores, UnknownSinger, evaluate};
 pub use metrics::{Averages, ClassScores, ClassificationReport, ConfusionMatrix};
 pub use predictions::{ClipPrediction, Predictions};
 pub use report::{CurvePoint, ReportFiles, RunInfo, write_report};
+pub use separation::{BssEval, ClipScores, Global, Permutation, bss_eval_sources, nsdr};
 pub use tsne::{TsneConfig, tsne};
 pub use vote::{CONFIDENCE_THRESHOLD, ClipDecision, song_labels, song_vote, song_votes};
