@@ -22,6 +22,26 @@ fn singerid(args: &[&str]) -> Output {
         .expect("run singerid")
 }
 
+/// `singerid eval --model <run> --cache <cache> --out <out> --format json <extra...>`: the JSON
+/// summary, after checking that it succeeded.
+fn eval_json(run: &Path, cache: &Path, out: &Path, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "eval",
+        "--model",
+        s(run),
+        "--cache",
+        s(cache),
+        "--out",
+        s(out),
+    ];
+    args.extend(["--format", "json"]);
+    args.extend(extra);
+    let eval = singerid(&args);
+    let stderr = String::from_utf8_lossy(&eval.stderr);
+    assert!(eval.status.success(), "eval {extra:?} failed: {stderr}");
+    serde_json::from_slice(&eval.stdout).expect("JSON summary")
+}
+
 fn s(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
 }
@@ -73,25 +93,7 @@ fn eval_split_test_replays_the_models_own_partition() {
 
     // The run folder stands for its best/ model; no --data: the model's own dataset.
     let report = dir.path().join("report");
-    let eval = singerid(&[
-        "eval",
-        "--model",
-        s(&run),
-        "--split",
-        "test",
-        "--cache",
-        s(&cache),
-        "--out",
-        s(&report),
-        "--format",
-        "json",
-    ]);
-    assert!(
-        eval.status.success(),
-        "eval failed: {}",
-        String::from_utf8_lossy(&eval.stderr)
-    );
-    let summary: Value = serde_json::from_slice(&eval.stdout).expect("JSON summary");
+    let summary = eval_json(&run, &cache, &report, &["--split", "test"]);
     assert_eq!(summary["split"], "test");
     assert_eq!(summary["split_source"], "model");
 
@@ -154,27 +156,13 @@ fn eval_split_test_replays_the_models_own_partition() {
     }
     let own_csv = dir.path().join("own.csv");
     std::fs::write(&own_csv, own).expect("write manifest");
-    let eval = singerid(&[
-        "eval",
-        "--model",
-        s(&run),
-        "--data",
-        s(&own_csv),
-        "--split",
-        "openset",
-        "--cache",
-        s(&cache),
-        "--out",
-        s(&dir.path().join("own-report")),
-        "--format",
-        "json",
-    ]);
-    assert!(
-        eval.status.success(),
-        "{}",
-        String::from_utf8_lossy(&eval.stderr)
+    let own_report = dir.path().join("own-report");
+    let summary = eval_json(
+        &run,
+        &cache,
+        &own_report,
+        &["--data", s(&own_csv), "--split", "openset"],
     );
-    let summary: Value = serde_json::from_slice(&eval.stdout).expect("JSON summary");
     assert_eq!(summary["split"], "openset");
     assert_eq!(summary["split_source"], "manifest");
     assert_eq!(summary["recordings"], openset);
