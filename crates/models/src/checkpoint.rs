@@ -1,20 +1,29 @@
 //! singerid's own checkpoints: a folder with `model.safetensors` (every parameter and
-//! batch-norm statistic, keyed by burn module path) and `config.json` (the [`ModelConfig`]:
-//! model kind, class count and every hyper-parameter).
+//! batch-norm statistic, keyed by burn module path) and `config.json`:
 //!
-//! Loading rebuilds the model from `config.json` and refuses a config it cannot parse or
-//! validate, a weight file that is not safetensors, a weight file written for another model kind
-//! or class count (header metadata), and any missing, unused or mis-shaped tensor.
+//! ```json
+//! {"format": "singerid-model", "version": 2, "name": "<registry name>", "config": { ... }}
+//! ```
+//!
+//! `config` is the model's own config (see [`crate::registry`]), so any registered model saves
+//! and loads here. Version 1 (the first CRNN-only layout, `{"format", "version": 1, "model":
+//! {"kind": "crnn_fgnl", ...}}`, used by the shipped `models/crnn_fgnl-mir1k/`) still loads: its
+//! `model.kind` is the registry name and `model` the CRNN config.
+//!
+//! Loading rebuilds the model through the registry and refuses a config it cannot parse or
+//! validate, an unknown model name, a weight file that is not safetensors, a weight file written
+//! for another model or class count (header metadata `singerid_kind` = the registry name,
+//! `singerid_n_classes`), and any missing, unused or mis-shaped tensor.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use burn::tensor::Device;
-use burn_store::{ModuleSnapshot, SafetensorsStore};
 use serde::{Deserialize, Serialize};
 
+use crate::classifier::{Classifier, SingerModel, downcast};
 use crate::error::ModelError;
-use crate::model::{Model, ModelConfig};
+use crate::registry;
 
 /// Weight file name inside a checkpoint folder.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
@@ -23,9 +32,16 @@ pub const CONFIG_FILE: &str = "config.json";
 /// Value of the `format` field of `config.json`.
 pub const FORMAT: &str = "singerid-model";
 /// Current checkpoint format version.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+/// The first version: CRNN family only, `"model": {"kind": ..., ...}`; still loaded.
+pub const FORMAT_VERSION_CRNN: u32 = 1;
+/// Weight-file metadata key holding the registry name (the key predates the registry, when it
+/// held the CRNN kind; kept so old and new files check the same way).
+pub const NAME_METADATA: &str = "singerid_kind";
+/// Weight-file metadata key holding the class count.
+pub const CLASSES_METADATA: &str = "singerid_n_classes";
 
-/// The contents of `config.json`.
+/// The contents of `config.json` (current version).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckpointConfig {
@@ -33,15 +49,34 @@ pub struct CheckpointConfig {
     pub format: String,
     /// [`FORMAT_VERSION`] at save time.
     pub version: u32,
-    /// The model's configuration.
-    pub model: ModelConfig,
+    /// The model's registry name.
+    pub name: String,
+    /// The model's config, as its registry entry reads it.
+    pub config: serde_json::Value,
+}
+
+/// `config.json` of version 1.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckpointConfigV1 {
+    #[allow(dead_code)]
+    format: String,
+    #[allow(dead_code)]
+    version: u32,
+    model: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    format: String,
+    version: u32,
 }
 
 /// Saves `model` into the folder `dir` (created if needed; existing files are replaced).
 ///
 /// # Errors
 /// I/O and serialisation errors naming the file.
-pub fn save(model: &Model, dir: &Path) -> Result<(), ModelError> {
+pub fn save(model: &dyn SingerModel, dir: &Path) -> Result<(), ModelError> {
     std::fs::create_dir_all(dir).map_err(|source| ModelError::Io {
         path: dir.to_owned(),
         source,
@@ -49,7 +84,8 @@ pub fn save(model: &Model, dir: &Path) -> Result<(), ModelError> {
     let config = CheckpointConfig {
         format: FORMAT.into(),
         version: FORMAT_VERSION,
-        model: model.config().clone(),
+        name: model.name().into(),
+        config: model.config_json(),
     };
     let config_path = dir.join(CONFIG_FILE);
     let json = serde_json::to_string_pretty(&config).map_err(|source| ModelError::Json {
@@ -60,60 +96,91 @@ pub fn save(model: &Model, dir: &Path) -> Result<(), ModelError> {
         path: config_path,
         source,
     })?;
-
-    let weights_path = dir.join(WEIGHTS_FILE);
-    let mut store = SafetensorsStore::from_file(&weights_path)
-        .overwrite(true)
-        .metadata("singerid_kind", model.config().kind.name())
-        .metadata("singerid_n_classes", model.config().n_classes.to_string());
-    model
-        .save_into(&mut store)
-        .map_err(|e| ModelError::Safetensors {
-            path: weights_path,
-            message: e.to_string(),
-        })
+    model.save_safetensors(
+        &dir.join(WEIGHTS_FILE),
+        &[
+            (NAME_METADATA, model.name().to_owned()),
+            (CLASSES_METADATA, model.n_classes().to_string()),
+        ],
+    )
 }
 
-/// Reads and validates `config.json` of a checkpoint folder.
-///
-/// # Errors
-/// [`ModelError::Checkpoint`] for a wrong format/version or invalid config; I/O and JSON errors.
-pub fn load_config(dir: &Path) -> Result<ModelConfig, ModelError> {
+/// Reads `config.json` of a checkpoint folder (either version): the registry name (checked to
+/// be registered) and the config, not yet validated.
+fn read_config(dir: &Path) -> Result<(String, serde_json::Value), ModelError> {
     let path = dir.join(CONFIG_FILE);
     let text = std::fs::read_to_string(&path).map_err(|source| ModelError::Io {
         path: path.clone(),
         source,
     })?;
-    let config: CheckpointConfig =
-        serde_json::from_str(&text).map_err(|source| ModelError::Json {
-            path: path.clone(),
-            source,
-        })?;
-    if config.format != FORMAT || config.version != FORMAT_VERSION {
-        return Err(ModelError::Checkpoint {
-            path,
-            message: format!(
-                "format {:?} version {} is not {FORMAT:?} version {FORMAT_VERSION}",
-                config.format, config.version
-            ),
-        });
-    }
-    config
-        .model
-        .validate()
-        .map_err(|e| ModelError::Checkpoint {
-            path,
-            message: e.to_string(),
-        })?;
-    Ok(config.model)
+    let json_error = |source| ModelError::Json {
+        path: path.clone(),
+        source,
+    };
+    let fail = |message: String| ModelError::Checkpoint {
+        path: path.clone(),
+        message,
+    };
+    let header: Header = serde_json::from_str(&text).map_err(json_error)?;
+    let (name, config) = match (header.format.as_str(), header.version) {
+        (FORMAT, FORMAT_VERSION) => {
+            let c: CheckpointConfig = serde_json::from_str(&text).map_err(json_error)?;
+            (c.name, c.config)
+        }
+        (FORMAT, FORMAT_VERSION_CRNN) => {
+            let c: CheckpointConfigV1 = serde_json::from_str(&text).map_err(json_error)?;
+            let kind = c
+                .model
+                .get("kind")
+                .and_then(|k| k.as_str())
+                .ok_or_else(|| {
+                    fail("version 1 config has no model.kind (the model's name)".into())
+                })?;
+            (kind.to_owned(), c.model)
+        }
+        (format, version) => {
+            return Err(fail(format!(
+                "format {format:?} version {version} is not {FORMAT:?} version \
+                 {FORMAT_VERSION} (or {FORMAT_VERSION_CRNN})"
+            )));
+        }
+    };
+    registry::get(&name).map_err(|e| fail(e.to_string()))?;
+    Ok((name, config))
 }
 
-/// Loads a checkpoint folder written by [`save`] onto `device`.
+/// Builds the model `config.json` describes, naming the file in errors.
+fn init(dir: &Path, device: &Device) -> Result<Box<dyn SingerModel>, ModelError> {
+    let path = dir.join(CONFIG_FILE);
+    let (name, config) = read_config(dir)?;
+    match registry::get(&name)?.init(&config, device) {
+        Ok(model) => Ok(model),
+        Err(ModelError::ConfigJson(source)) => Err(ModelError::Json { path, source }),
+        Err(e) => Err(ModelError::Checkpoint {
+            path,
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// Reads `config.json` of a checkpoint folder (either version) and checks that its model
+/// builds: returns the registry name and the config.
+///
+/// # Errors
+/// As [`load`], for `config.json` only.
+pub fn load_config(dir: &Path) -> Result<(String, serde_json::Value), ModelError> {
+    let model = init(dir, &Device::default())?;
+    Ok((model.name().to_owned(), model.config_json()))
+}
+
+/// Loads a checkpoint folder written by [`save`] (or a version 1 folder) onto `device`, as
+/// whichever registered model it holds.
 ///
 /// # Errors
 /// See the module docs; every error names the file and what does not match.
-pub fn load(dir: &Path, device: &Device) -> Result<Model, ModelError> {
-    let config = load_config(dir)?;
+pub fn load(dir: &Path, device: &Device) -> Result<Box<dyn SingerModel>, ModelError> {
+    let mut model = init(dir, device)?;
+    let name = model.name();
     let weights_path = dir.join(WEIGHTS_FILE);
     let fail = |message: String| ModelError::Checkpoint {
         path: weights_path.clone(),
@@ -121,8 +188,8 @@ pub fn load(dir: &Path, device: &Device) -> Result<Model, ModelError> {
     };
     let metadata = read_metadata(&weights_path)?;
     for (key, expected) in [
-        ("singerid_kind", config.kind.name().to_string()),
-        ("singerid_n_classes", config.n_classes.to_string()),
+        (NAME_METADATA, name.to_owned()),
+        (CLASSES_METADATA, model.n_classes().to_string()),
     ] {
         match metadata.get(key) {
             Some(found) if *found == expected => {}
@@ -134,10 +201,8 @@ pub fn load(dir: &Path, device: &Device) -> Result<Model, ModelError> {
             }
         }
     }
-    let mut model = config.try_init(device)?;
-    let mut store = SafetensorsStore::from_file(&weights_path);
     let result = model
-        .load_from(&mut store)
+        .load_safetensors(&weights_path)
         .map_err(|e| fail(e.to_string()))?;
     if !result.unused.is_empty() {
         return Err(fail(format!(
@@ -146,6 +211,19 @@ pub fn load(dir: &Path, device: &Device) -> Result<Model, ModelError> {
         )));
     }
     Ok(model)
+}
+
+/// [`load`] for a caller that knows the model type (tests, import tools).
+///
+/// # Errors
+/// As [`load`]; [`ModelError::Checkpoint`] when the folder holds another type of model.
+pub fn load_as<M: Classifier>(dir: &Path, device: &Device) -> Result<M, ModelError> {
+    let model = load(dir, device)?;
+    let name = model.name();
+    downcast::<M>(model).ok_or_else(|| ModelError::Checkpoint {
+        path: dir.to_owned(),
+        message: format!("holds a {name} model, not a {}", std::any::type_name::<M>()),
+    })
 }
 
 fn read_metadata(path: &Path) -> Result<HashMap<String, String>, ModelError> {

@@ -20,6 +20,18 @@ pub enum ModelError {
     /// A config that cannot build a model.
     #[error("invalid model config: {0}")]
     InvalidConfig(String),
+    /// A model name the registry does not know.
+    #[error("unknown model {name:?}; registered models: {known}")]
+    UnknownModel {
+        /// The name asked for.
+        name: String,
+        /// The registered names, comma-separated.
+        known: String,
+    },
+    /// A model config (JSON) that is not the model's config type: unknown or missing fields,
+    /// wrong types.
+    #[error("model config does not parse: {0}")]
+    ConfigJson(#[source] serde_json::Error),
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

@@ -1,6 +1,11 @@
 //! singerid-models: the singer-identification models on burn 0.22, pinned to the authors' Keras
-//! forward pass.
+//! forward pass, behind one registry of models by name.
 //!
+//! - [`registry`]: one line per model ([`ModelEntry`]: name, summary, inputs, default config,
+//!   builder); [`registry::get`] / [`registry::build`] give a `Box<dyn` [`SingerModel`]`>`.
+//! - [`classifier`]: a model file implements [`ClassifierConfig`] and [`Classifier`] (its
+//!   config, its name and `forward`); a blanket impl makes it a [`SingerModel`], the object
+//!   the trainer, bundles and prediction hold (forward, optimiser step, inference copy, weights).
 //! - [`ModelConfig`] holds every hyper-parameter; [`ModelConfig::new`] gives the paper's
 //!   configuration of a [`ModelKind`] (presets in `crnn.rs`, `crnn_fgnl.rs`, ...), and
 //!   [`ModelConfig::init`] builds a [`Model`].
@@ -8,16 +13,20 @@
 //!   for the CRNNM models) and returns a [`ModelOutput`]: logits and the 32-d embedding.
 //!   Data flows: [`backbone`] branches (input BN, conv blocks from [`blocks`]) -> optional
 //!   [`attention`] (FGNL or non-local) -> Keras GRU x2 -> Dense.
+//! - [`baseline`]: models outside the papers, e.g. the log-mel mean/std softmax regression.
 //! - [`import::keras`] loads the authors' Keras weights (fixture format) into a model;
-//!   [`checkpoint`] saves and loads singerid's own `model.safetensors` + `config.json`.
+//!   [`checkpoint`] saves and loads any registered model as `model.safetensors` +
+//!   `config.json` (registry name + config), and still reads the first CRNN-only layout.
 //!
 //! Training vs inference follows burn: batch-norm and dropout train on an autodiff device and
 //! infer otherwise (see [`model`]).
 
 pub mod attention;
 pub mod backbone;
+pub mod baseline;
 pub mod blocks;
 pub mod checkpoint;
+pub mod classifier;
 pub mod crnn;
 pub mod crnn_fgnl;
 pub mod crnn_fgnl_light;
@@ -29,11 +38,15 @@ pub mod fgnl_backbone;
 pub mod import;
 pub mod kernels;
 pub mod model;
+pub mod registry;
 
 pub use attention::{
     Attention, FgnlConfig, KeySources, NonLocalConfig, Pairwise, Reweighting, Smoothing,
     SoftmaxOver,
 };
 pub use backbone::BackboneConfig;
+pub use baseline::mel_stats_linear::{MelStatsLinear, MelStatsLinearConfig};
+pub use classifier::{Classifier, ClassifierConfig, SingerModel};
 pub use error::ModelError;
 pub use model::{ForwardTrace, Inputs, Model, ModelConfig, ModelKind, ModelOutput, N_MELS};
+pub use registry::{InputKind, ModelEntry};

@@ -21,6 +21,8 @@ use serde::{Deserialize, Serialize};
 use crate::attention::{Attention, AttentionBlock, FgnlTrace};
 use crate::backbone::{BackboneConfig, Branch};
 use crate::blocks::{KerasGru, KerasGruConfig, keras_init};
+pub use crate::classifier::ModelOutput;
+use crate::classifier::{Classifier, ClassifierConfig};
 use crate::error::ModelError;
 
 /// The named models.
@@ -281,15 +283,6 @@ impl ModelConfig {
     }
 }
 
-/// What a forward pass returns.
-#[derive(Debug, Clone)]
-pub struct ModelOutput {
-    /// Pre-softmax class scores `[batch, classes]`.
-    pub logits: Tensor<2>,
-    /// The last GRU state `[batch, gru_units]` (32 in the paper), used for t-SNE and retrieval.
-    pub embedding: Tensor<2>,
-}
-
 /// Intermediate tensors of one forward pass (burn layouts: NCHW images).
 #[derive(Debug, Default, Clone)]
 pub struct ForwardTrace {
@@ -439,6 +432,44 @@ impl Model {
         }
         let logits = self.dense.forward(self.dropout.forward(embedding.clone())); // [batch, classes]
         ModelOutput { logits, embedding }
+    }
+}
+
+/// The CRNN family in the registry: seven entries (one per [`ModelKind`]) over this one config.
+impl ClassifierConfig for ModelConfig {
+    type Model = Model;
+
+    fn try_init(&self, device: &Device) -> Result<Model, ModelError> {
+        ModelConfig::try_init(self, device)
+    }
+
+    fn n_classes(&self) -> usize {
+        self.n_classes
+    }
+
+    fn inputs(&self) -> Inputs {
+        self.inputs
+    }
+
+    fn min_frames(&self) -> usize {
+        ModelConfig::min_frames(self)
+    }
+}
+
+impl Classifier for Model {
+    type Config = ModelConfig;
+
+    /// The preset's name: a CRNN config names its registry entry in `kind`.
+    fn name(&self) -> &'static str {
+        self.config.kind.name()
+    }
+
+    fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    fn forward(&self, mel: Tensor<4>, melody: Option<Tensor<4>>) -> ModelOutput {
+        Model::forward(self, mel, melody)
     }
 }
 

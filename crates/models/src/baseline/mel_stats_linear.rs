@@ -1,0 +1,226 @@
+//! The "log-mel mean/std + logistic regression" baseline: each clip is summarised by the mean
+//! and the standard deviation over time of every log-mel bin (2 x mels features, a bag-of-frames
+//! timbre summary in the spirit of Tzanetakis & Cook (2002), "Musical genre classification of
+//! audio signals", IEEE TSAP, Sec. IV's texture-window means and variances), standardised by a
+//! batch-norm layer, and classified by one linear layer under softmax cross-entropy (multinomial
+//! logistic regression).
+//!
+//! The batch-norm stands in for scikit-learn's `StandardScaler` before `LogisticRegression`: in
+//! training it standardises with batch statistics, in inference with its moving averages, and
+//! its affine part is learned. There is no weight decay here (scikit-learn's default C = 1.0 L2
+//! penalty is a training-loss choice). The embedding is the standardised feature vector.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
+use burn::tensor::{Device, Tensor};
+
+use crate::classifier::{Classifier, ClassifierConfig, ModelOutput};
+use crate::error::ModelError;
+use crate::model::N_MELS;
+
+/// Registry name of this model.
+pub const NAME: &str = "mel_stats_linear";
+
+/// Every hyper-parameter of [`MelStatsLinear`].
+#[derive(Config, Debug, PartialEq)]
+pub struct MelStatsLinearConfig {
+    /// Number of classes (singers).
+    pub n_classes: usize,
+    /// Mel bins of the input.
+    #[config(default = "N_MELS")]
+    pub mels: usize,
+    /// Added to the variance before the square root, so the standard deviation of a constant
+    /// bin has a finite gradient.
+    #[config(default = 1e-5)]
+    pub std_epsilon: f64,
+    /// Momentum of the batch-norm moving statistics (burn's convention: weight of the new batch).
+    #[config(default = 0.1)]
+    pub bn_momentum: f64,
+    /// Batch-norm epsilon.
+    #[config(default = 1e-5)]
+    pub bn_epsilon: f64,
+}
+
+impl MelStatsLinearConfig {
+    /// Number of features: a mean and a standard deviation per mel bin.
+    pub fn features(&self) -> usize {
+        2 * self.mels
+    }
+
+    /// Builds the model.
+    ///
+    /// # Panics
+    /// If the config is invalid; see [`ClassifierConfig::try_init`].
+    pub fn init(&self, device: &Device) -> MelStatsLinear {
+        match ClassifierConfig::try_init(self, device) {
+            Ok(model) => model,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+impl ClassifierConfig for MelStatsLinearConfig {
+    type Model = MelStatsLinear;
+
+    fn try_init(&self, device: &Device) -> Result<MelStatsLinear, ModelError> {
+        let fail = |m: String| Err(ModelError::InvalidConfig(m));
+        if self.n_classes == 0 || self.mels == 0 {
+            return fail(format!(
+                "n_classes and mels must be at least 1, got {} and {}",
+                self.n_classes, self.mels
+            ));
+        }
+        if !(self.std_epsilon > 0.0 && self.bn_epsilon > 0.0) {
+            return fail("std_epsilon and bn_epsilon must be positive".into());
+        }
+        if !(0.0..=1.0).contains(&self.bn_momentum) {
+            return fail(format!(
+                "bn_momentum must be in [0, 1], got {}",
+                self.bn_momentum
+            ));
+        }
+        Ok(MelStatsLinear {
+            norm: BatchNormConfig::new(self.features())
+                .with_epsilon(self.bn_epsilon)
+                .with_momentum(self.bn_momentum)
+                .init(device),
+            linear: LinearConfig::new(self.features(), self.n_classes).init(device),
+            config: self.clone(),
+        })
+    }
+
+    fn n_classes(&self) -> usize {
+        self.n_classes
+    }
+}
+
+/// Softmax regression on standardised per-bin log-mel statistics; see the module docs.
+#[derive(Module, Debug)]
+pub struct MelStatsLinear {
+    /// Standardises the 2 x mels statistics.
+    pub norm: BatchNorm,
+    /// The classifier, weight `[2 x mels, classes]`.
+    pub linear: Linear,
+    /// The config this model was built from.
+    #[module(skip)]
+    pub config: MelStatsLinearConfig,
+}
+
+impl Classifier for MelStatsLinear {
+    type Config = MelStatsLinearConfig;
+
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn config(&self) -> &MelStatsLinearConfig {
+        &self.config
+    }
+
+    /// # Shapes
+    /// - `mel`: `[batch, 1, mels, frames]` log-mel (dB); `melody` must be `None`
+    /// - output: logits `[batch, classes]`, embedding `[batch, 2 x mels]`
+    ///
+    /// # Panics
+    /// On a wrong input shape or a melody input.
+    fn forward(&self, mel: Tensor<4>, melody: Option<Tensor<4>>) -> ModelOutput {
+        assert!(melody.is_none(), "{NAME} takes no melody input");
+        let [batch, channels, mels, frames] = mel.dims();
+        assert!(
+            channels == 1 && mels == self.config.mels && frames >= 1,
+            "mel input must be [batch, 1, {}, frames >= 1], got {:?}",
+            self.config.mels,
+            mel.dims()
+        );
+        let x = mel.reshape([batch, mels, frames]); // [batch, mels, frames]
+        let (var, mean) = x.var_mean_bias(2); // [batch, mels, 1] each
+        let std = var.add_scalar(self.config.std_epsilon).sqrt(); // [batch, mels, 1]
+        let x = Tensor::cat(vec![mean, std], 1).reshape([batch, 2 * mels]); // [batch, 2·mels]
+        let embedding = self.norm.forward(x); // [batch, 2·mels]
+        let logits = self.linear.forward(embedding.clone()); // [batch, classes]
+        ModelOutput { logits, embedding }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classifier::SingerModel;
+    use burn::tensor::{Distribution, TensorData};
+
+    #[test]
+    fn output_shapes() {
+        let device = Device::default();
+        let model = MelStatsLinearConfig::new(3).init(&device);
+        for (batch, frames) in [(1, 1), (4, 37)] {
+            let x = Tensor::random(
+                [batch, 1, 128, frames],
+                Distribution::Uniform(-80.0, 0.0),
+                &device,
+            );
+            let out = Classifier::forward(&model, x, None);
+            assert_eq!(out.logits.dims(), [batch, 3]);
+            assert_eq!(out.embedding.dims(), [batch, 256]);
+        }
+        // BN (gamma, beta, 2 moving statistics) + Linear (weight, bias).
+        assert_eq!(SingerModel::num_params(&model), 4 * 256 + 256 * 3 + 3);
+    }
+
+    /// Two mel bins, two frames, identity BN (fresh moving stats: mean 0, var 1, so
+    /// y = x / sqrt(1 + 1e-5)), linear weights set to pick features:
+    /// bin 0 = [1, 3] -> mean 2, std 1; bin 1 = [4, 4] -> mean 4, std sqrt(1e-5).
+    /// Features [mean0, mean1, std0, std1] = [2, 4, 1, ~0.00316].
+    #[test]
+    fn features_are_means_then_stds() {
+        let device = Device::default();
+        let mut model = MelStatsLinearConfig::new(4).with_mels(2).init(&device);
+        let eye: Vec<f32> = (0..16)
+            .map(|i| if i % 5 == 0 { 1.0 } else { 0.0 })
+            .collect();
+        model.linear.weight = model
+            .linear
+            .weight
+            .map(|_| Tensor::from_data(TensorData::new(eye, [4, 4]), &device));
+        model.linear.bias = model.linear.bias.map(|b| b.map(|t| t.zeros_like()));
+        let x = Tensor::from_data(
+            TensorData::new(vec![1.0f32, 3.0, 4.0, 4.0], [1, 1, 2, 2]),
+            &device,
+        );
+        let out = Classifier::forward(&model, x, None);
+        let got = out.logits.into_data().try_to_vec::<f32>().expect("f32");
+        let scale = 1.0 / (1.0f32 + 1e-5).sqrt();
+        let want = [
+            2.0 * scale,
+            4.0 * scale,
+            1.0 * scale,
+            1e-5f32.sqrt() * scale,
+        ];
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 1e-5, "{got:?} vs {want:?}");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "mel input must be")]
+    fn wrong_mel_count_panics() {
+        let device = Device::default();
+        let model = MelStatsLinearConfig::new(3).init(&device);
+        let _ = Classifier::forward(&model, Tensor::zeros([1, 1, 64, 10], &device), None);
+    }
+
+    #[test]
+    fn gradients_reach_every_parameter() {
+        let device = Device::default().autodiff();
+        let model = MelStatsLinearConfig::new(3).init(&device);
+        let x = Tensor::random([4, 1, 128, 20], Distribution::Uniform(-80.0, 0.0), &device);
+        let loss = Classifier::forward(&model, x, None)
+            .logits
+            .powi_scalar(2)
+            .mean();
+        let grads = loss.backward();
+        assert!(model.linear.weight.val().grad(&grads).is_some());
+        assert!(model.norm.gamma.val().grad(&grads).is_some());
+        assert!(model.norm.beta.val().grad(&grads).is_some());
+    }
+}
