@@ -137,7 +137,7 @@ pub fn evaluate_split(
     for message in &skipped {
         tracing::warn!("{message}");
     }
-    let predictions = predict(&bundle.model, &set, request.batch_size.max(1));
+    let predictions = predict(&*bundle.model, &set, request.batch_size.max(1));
     if predictions.clips.is_empty() {
         return Err(Error::Evaluation(format!(
             "no clips to evaluate: every recording of split `{split}` failed or is shorter than \
@@ -163,7 +163,7 @@ pub fn evaluate_split(
         other => other?,
     };
 
-    let model_name = bundle.model.config().kind.name().to_owned();
+    let model_name = bundle.model.name().to_owned();
     let mut notes = Vec::new();
     if config.channel != meta.features.channel {
         notes.push(format!(

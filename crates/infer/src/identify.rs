@@ -181,7 +181,7 @@ pub fn identify(
             LastClip::Keep,
             seconds_per_frame,
         );
-        let predictions = predict(&bundle.model, &set, options.batch_size.max(1));
+        let predictions = predict(&*bundle.model, &set, options.batch_size.max(1));
         let results = decide(&order, &predictions, options.top_k);
         on_chunk(&results);
         out.files.extend(results);

@@ -36,11 +36,10 @@ pub use singerid_train::Bundle;
 /// bundle, a device this build lacks, or a model that needs a melody input.
 pub fn load_model(path: &Path, device: DeviceChoice) -> Result<Bundle, Error> {
     let bundle = singerid_train::bundle::load(path, &device.device()?)?;
-    let kind = bundle.model.config().kind;
-    if kind.uses_melody() {
+    if bundle.model.inputs() == singerid_models::Inputs::MelAndMelody {
         return Err(Error::NeedsMelody {
             model: path.to_owned(),
-            kind: kind.name().to_owned(),
+            kind: bundle.model.name().to_owned(),
         });
     }
     Ok(bundle)

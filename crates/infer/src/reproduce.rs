@@ -121,7 +121,7 @@ fn run_cell(
         ("test", &prepared.test)
     };
     let bundle = bundle::load(&outcome.best_dir, &device)?;
-    let predictions = predict(&bundle.model, set, 64);
+    let predictions = predict(&*bundle.model, set, 64);
     let evaluation = evaluate(&predictions)?;
     let curve = outcome
         .log

@@ -12,7 +12,7 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use singerid_audio::FeatureConfig;
 use singerid_data::clip::LastClip;
-use singerid_models::Model;
+use singerid_models::SingerModel;
 use singerid_models::checkpoint;
 
 use crate::Error;
@@ -48,7 +48,7 @@ pub struct BundleMeta {
 #[derive(Debug)]
 pub struct Bundle {
     /// The model, on the device it was loaded onto.
-    pub model: Model,
+    pub model: Box<dyn SingerModel>,
     /// Its metadata.
     pub meta: BundleMeta,
 }
@@ -57,7 +57,7 @@ pub struct Bundle {
 ///
 /// # Errors
 /// [`Error::Io`], [`Error::Model`] naming the file.
-pub fn save(model: &Model, meta: &BundleMeta, dir: &Path) -> Result<(), Error> {
+pub fn save(model: &dyn SingerModel, meta: &BundleMeta, dir: &Path) -> Result<(), Error> {
     let parent = dir
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -153,13 +153,13 @@ pub fn load(dir: &Path, device: &Device) -> Result<Bundle, Error> {
     let dir = &resolve_dir(dir)?;
     let meta = load_meta(dir)?;
     let model = checkpoint::load(dir, device)?;
-    if model.config().n_classes != meta.classes.len() {
+    if model.n_classes() != meta.classes.len() {
         return Err(Error::Bundle {
             path: dir.join(META_FILE),
             message: format!(
                 "{} class names for a model with {} classes",
                 meta.classes.len(),
-                model.config().n_classes
+                model.n_classes()
             ),
         });
     }

@@ -326,7 +326,7 @@ pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepare
     // Release the cache's writer lock before the long part.
     drop(cache);
 
-    let mut config = TrainConfig::new(spec.model, frames);
+    let mut config = TrainConfig::new(spec.model.name(), frames);
     config.last_clip = spec.last_clip;
     config.learning_rate = spec.learning_rate;
     config.batch_size = spec.batch_size;

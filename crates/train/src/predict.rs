@@ -1,15 +1,14 @@
 //! Running a model over every clip of a [`ClipSet`]: the softmax probabilities and the
 //! embedding of each clip, in clip order, as [`Predictions`].
 //!
-//! The model is put in inference mode ([`Module::valid`]: batch-norm uses its moving statistics,
+//! The model is put in inference mode ([`SingerModel::valid`]: batch-norm uses its moving statistics,
 //! dropout is off, no autodiff graph), so the result does not depend on the batch size beyond
 //! floating-point rounding. Used for validation after every epoch, by `singerid eval` and by
 //! `singerid identify`.
 
-use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::activation::softmax;
-use singerid_models::Model;
+use singerid_models::SingerModel;
 
 use crate::clips::ClipSet;
 use singerid_eval::{ClipPrediction, Predictions};
@@ -20,10 +19,10 @@ use singerid_eval::{ClipPrediction, Predictions};
 ///
 /// # Panics
 /// If the set's clips do not fit the model (mel bands other than the model's, clips shorter than
-/// [`singerid_models::ModelConfig::min_frames`]); callers check the bundle's metadata first.
-pub fn predict(model: &Model, set: &ClipSet, batch_size: usize) -> Predictions {
+/// [`SingerModel::min_frames`]); callers check the bundle's metadata first.
+pub fn predict(model: &dyn SingerModel, set: &ClipSet, batch_size: usize) -> Predictions {
     let model = model.valid();
-    let device = model.dense.weight.val().device();
+    let device = model.device();
     let batch_size = batch_size.max(1);
     let mut clips = Vec::with_capacity(set.len());
     let indices: Vec<usize> = (0..set.len()).collect();

@@ -1,0 +1,332 @@
+//! The loop itself: seeded epochs of shuffled mini-batches (softmax cross-entropy, one
+//! optimiser step per batch through [`singerid_models::SingerModel::step`]), validation after every epoch,
+//! model selection, early stopping and the time budget.
+
+use std::path::Path;
+use std::time::Instant;
+
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::AdamConfig;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use singerid_eval::vote::ClipDecision as Decision;
+use singerid_eval::{ConfusionMatrix, Predictions};
+
+use super::config::{RunSpec, TrainConfig};
+use super::observer::{Control, StartInfo, StepProgress, StopReason, TrainObserver, TrainOutcome};
+use super::resume::{fresh_state, load_last, save_last};
+use super::run_dir::{
+    BEST_DIR, EpochLog, LAST_DIR, LOG_JSONL, append_log, prepare_run_dir, read_log, run_error,
+    write_log,
+};
+use crate::Error;
+use crate::bundle::{self, BundleMeta};
+use crate::clips::ClipSet;
+use crate::predict::{mean_cross_entropy, predict};
+
+/// A 64-bit mix (splitmix64's finaliser): seeds for different streams and epochs.
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The seed of one random stream (0: init, 1: dropout, 2: shuffle) of one epoch.
+fn stream_seed(seed: u64, epoch: usize, stream: u64) -> u64 {
+    mix(mix(seed) ^ mix(((epoch as u64) << 2) | stream))
+}
+
+/// Trains a model on `train_set`, validating on `val_set` after every epoch, in `run_dir`
+/// (see the module docs for the folder and for resuming).
+///
+/// `device` is where training runs (the plain device: the trainer adds autodiff itself);
+/// the caller chooses it (`singerid_infer::DeviceChoice`).
+///
+/// # Errors
+/// - [`Error::Model`] for an invalid config (melody models, clips too short, ...).
+/// - [`Error::Bundle`] naming the run folder for an empty training set, a validation set without
+///   labelled clips, or a loss that stops being finite; naming `train.json` when the folder
+///   holds a different run (rerun with `restart`); naming the file of a corrupt or mismatched
+///   checkpoint.
+/// - [`Error::Io`], [`Error::Json`] for files that cannot be written or read.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "each input is distinct; grouping them would only rename the list"
+)]
+pub fn train(
+    run_dir: &Path,
+    config: &TrainConfig,
+    spec: &RunSpec,
+    train_set: &ClipSet,
+    val_set: &ClipSet,
+    restart: bool,
+    device: &Device,
+    observer: &mut dyn TrainObserver,
+) -> Result<TrainOutcome, Error> {
+    let n_classes = spec.classes.len();
+    let (entry, model_config) = config.validate(n_classes)?;
+    let train_indices: Vec<usize> = (0..train_set.len())
+        .filter(|&i| train_set.label(i).is_some())
+        .collect();
+    if train_indices.is_empty() {
+        return Err(run_error(run_dir, "the training set has no labelled clip"));
+    }
+    // Without validation data (e.g. two songs per singer: one to train, one to test) there is
+    // no model selection: every epoch is saved to `best/`, so it holds the last one, and early
+    // stopping is off. The log's validation columns are NaN.
+    let has_val = (0..val_set.len()).any(|i| val_set.label(i).is_some());
+    for set in [train_set, val_set] {
+        if set.classes() != spec.classes.as_slice() || set.clip_frames() != config.clip_frames {
+            return Err(run_error(
+                run_dir,
+                "the clip sets were built with other classes or another clip length than the \
+                 run's",
+            ));
+        }
+    }
+
+    prepare_run_dir(run_dir, config, spec, restart)?;
+
+    let plain = device.clone();
+    let device = plain.clone().autodiff();
+    let resumed = load_last(run_dir, entry, &model_config, config.adam_epsilon, &device)?;
+    let resumed_from = resumed.as_ref().map(|(_, _, s)| s.epoch);
+    let (mut model, mut optim, mut state) = match resumed {
+        Some(resumed) => resumed,
+        None => {
+            plain.seed(stream_seed(config.seed, 0, 0));
+            let model = entry.init(&model_config, &device)?;
+            let optim = AdamConfig::new().with_epsilon(config.adam_epsilon).init();
+            (model, optim, fresh_state())
+        }
+    };
+    let mut log = read_log(run_dir)?;
+    let done = resumed_from.unwrap_or(0);
+    log.retain(|row| row.epoch <= done);
+    if log.len() != done {
+        return Err(run_error(
+            &run_dir.join(LOG_JSONL),
+            format!(
+                "holds {} rows up to epoch {done}, but the checkpoint in {} is at epoch {done}; \
+                 the log is incomplete (rerun with restart to start over)",
+                log.len(),
+                run_dir.join(LAST_DIR).display()
+            ),
+        ));
+    }
+    write_log(run_dir, &log)?;
+
+    let batch_size = config.batch_size;
+    let steps = train_indices.len().div_ceil(batch_size);
+    observer.on_start(&StartInfo {
+        completed_epochs: state.epoch,
+        max_epochs: config.max_epochs,
+        steps_per_epoch: steps,
+        elapsed_seconds: state.elapsed_seconds,
+    });
+    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let mut epochs_this_call = 0;
+
+    let stop = loop {
+        if state.epoch >= config.max_epochs {
+            break StopReason::MaxEpochs;
+        }
+        if config.patience > 0 && state.epochs_without_improvement >= config.patience {
+            break StopReason::Patience;
+        }
+        if let Some(budget) = config.time_budget_seconds {
+            let mean = if state.epoch > 0 {
+                state.elapsed_seconds / state.epoch as f64
+            } else {
+                0.0
+            };
+            if state.elapsed_seconds + mean > budget {
+                break StopReason::TimeBudget;
+            }
+        }
+        let epoch = state.epoch + 1;
+        let started = Instant::now();
+        plain.seed(stream_seed(config.seed, epoch, 1));
+        device.seed(stream_seed(config.seed, epoch, 1));
+        let mut order = train_indices.clone();
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(stream_seed(
+            config.seed,
+            epoch,
+            2,
+        )));
+
+        let (mut loss_sum, mut correct, mut seen) = (0.0_f64, 0_usize, 0_usize);
+        let mut interrupted = false;
+        for (step, chunk) in order.chunks(batch_size).enumerate() {
+            let labels: Vec<i64> = chunk
+                .iter()
+                .map(|&i| train_set.label(i).map_or(0, |l| l as i64))
+                .collect();
+            let x = train_set.batch(chunk, &device);
+            let y = Tensor::<1, Int>::from_data(
+                TensorData::new(labels.clone(), [chunk.len()]),
+                &device,
+            );
+            let output = model.forward(x, None);
+            let loss = loss_fn.forward(output.logits.clone(), y);
+            let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+            if !loss_value.is_finite() {
+                return Err(run_error(
+                    run_dir,
+                    format!(
+                        "training diverged: the loss is {loss_value} at epoch {epoch}, step {}; \
+                         try a lower learning rate",
+                        step + 1
+                    ),
+                ));
+            }
+            let logits = output
+                .logits
+                .detach()
+                .into_data()
+                .try_into_vec_as::<f32>()
+                .unwrap_or_default();
+            correct += logits
+                .chunks(n_classes)
+                .zip(&labels)
+                .filter(|(row, label)| {
+                    Decision::from_probs(row).is_some_and(|d| d.class as i64 == **label)
+                })
+                .count();
+            loss_sum += loss_value * chunk.len() as f64;
+            seen += chunk.len();
+            model = model.step(&mut optim, config.learning_rate, loss);
+            let progress = StepProgress {
+                epoch,
+                step: step + 1,
+                steps,
+                loss: loss_sum / seen as f64,
+                accuracy: correct as f64 / seen as f64,
+            };
+            if observer.on_step(&progress) == Control::Stop {
+                interrupted = true;
+                break;
+            }
+        }
+        if interrupted {
+            break StopReason::Interrupted;
+        }
+
+        let (val, is_best) = if has_val {
+            let predictions = predict(&*model, val_set, batch_size.max(32));
+            let val = validation_scores(&predictions, n_classes)?;
+            let is_best = state.best_score.is_none_or(|best| val.weighted_f1 > best);
+            (val, is_best)
+        } else {
+            (ValScores::missing(), true)
+        };
+        let mut row = EpochLog {
+            epoch,
+            train_loss: loss_sum / seen.max(1) as f64,
+            train_accuracy: correct as f64 / seen.max(1) as f64,
+            val_loss: val.loss,
+            val_accuracy: val.accuracy,
+            val_macro_f1: val.macro_f1,
+            val_weighted_f1: val.weighted_f1,
+            epoch_seconds: 0.0,
+            elapsed_seconds: 0.0,
+            is_best,
+        };
+        if is_best {
+            let meta = BundleMeta {
+                format: bundle::FORMAT.into(),
+                version: bundle::VERSION,
+                classes: spec.classes.clone(),
+                features: spec.features,
+                clip_frames: config.clip_frames,
+                last_clip: config.last_clip,
+                provenance: serde_json::json!({
+                    "epoch": epoch,
+                    "selected_by": if has_val {
+                        "val_weighted_f1"
+                    } else {
+                        "last_epoch (no validation data)"
+                    },
+                    "val": &row,
+                    "train_config": config,
+                    "data": &spec.data,
+                }),
+            };
+            bundle::save(&*model.valid(), &meta, &run_dir.join(BEST_DIR))?;
+            state.best_epoch = Some(epoch);
+            state.best_score = has_val.then_some(val.weighted_f1);
+            state.epochs_without_improvement = 0;
+        } else {
+            state.epochs_without_improvement += 1;
+        }
+        let epoch_seconds = started.elapsed().as_secs_f64();
+        state.epoch = epoch;
+        state.elapsed_seconds += epoch_seconds;
+        row.epoch_seconds = epoch_seconds;
+        row.elapsed_seconds = state.elapsed_seconds;
+        append_log(run_dir, &row)?;
+        log.push(row.clone());
+        save_last(run_dir, &*model, &optim, &mut state)?;
+        epochs_this_call += 1;
+        if observer.on_epoch(&row) == Control::Stop {
+            break StopReason::Interrupted;
+        }
+    };
+
+    let best = state
+        .best_epoch
+        .and_then(|b| log.iter().find(|row| row.epoch == b).cloned());
+    Ok(TrainOutcome {
+        epochs: state.epoch,
+        epochs_this_call,
+        resumed_from,
+        best,
+        stop,
+        run_dir: run_dir.to_owned(),
+        best_dir: run_dir.join(BEST_DIR),
+        log,
+    })
+}
+
+/// Validation scores of one epoch.
+struct ValScores {
+    loss: f64,
+    accuracy: f64,
+    macro_f1: f64,
+    weighted_f1: f64,
+}
+
+impl ValScores {
+    /// The scores of a run without validation data.
+    fn missing() -> Self {
+        Self {
+            loss: f64::NAN,
+            accuracy: f64::NAN,
+            macro_f1: f64::NAN,
+            weighted_f1: f64::NAN,
+        }
+    }
+}
+
+fn validation_scores(predictions: &Predictions, n_classes: usize) -> Result<ValScores, Error> {
+    let (mut y_true, mut y_pred) = (Vec::new(), Vec::new());
+    for clip in &predictions.clips {
+        if let Some(label) = clip.label {
+            y_true.push(label);
+            // A NaN row counts as a wrong prediction.
+            let predicted =
+                Decision::from_probs(&clip.probs).map_or((label + 1) % n_classes, |d| d.class);
+            y_pred.push(predicted);
+        }
+    }
+    let matrix = ConfusionMatrix::from_labels(&y_true, &y_pred, n_classes)?;
+    Ok(ValScores {
+        loss: mean_cross_entropy(predictions).unwrap_or(f64::NAN),
+        accuracy: matrix.accuracy(),
+        macro_f1: matrix.macro_f1(),
+        weighted_f1: matrix.weighted_f1(),
+    })
+}

@@ -1,0 +1,190 @@
+//! The resumable checkpoint `last/`: the model in burnpack format (it keeps the parameter ids
+//! that key Adam's state), the optimizer record and `state.json` (epoch, best score, elapsed
+//! time, blake3 of both files), staged and renamed into place; loading verifies every file.
+
+use std::fs::File;
+use std::path::Path;
+
+use burn::optim::{AdamConfig, ModuleOptimizer, OptimizerRecord};
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use singerid_models::{ModelEntry, SingerModel};
+
+use super::run_dir::{
+    ASIDE_DIR, LAST_DIR, LAST_MODEL, LAST_OPTIMIZER, LAST_STATE, STAGING_DIR, STATE_FORMAT,
+    json_error, run_error, write_atomic,
+};
+use crate::Error;
+
+/// The contents of `last/state.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct TrainState {
+    pub(super) format: String,
+    pub(super) version: u32,
+    /// Completed epochs.
+    pub(super) epoch: usize,
+    pub(super) best_epoch: Option<usize>,
+    pub(super) best_score: Option<f64>,
+    pub(super) epochs_without_improvement: usize,
+    pub(super) elapsed_seconds: f64,
+    /// blake3 of `model.bpk`.
+    pub(super) model_blake3: String,
+    /// blake3 of `optimizer.bpk`.
+    pub(super) optimizer_blake3: String,
+}
+
+pub(super) fn fresh_state() -> TrainState {
+    TrainState {
+        format: STATE_FORMAT.into(),
+        version: 1,
+        epoch: 0,
+        best_epoch: None,
+        best_score: None,
+        epochs_without_improvement: 0,
+        elapsed_seconds: 0.0,
+        model_blake3: String::new(),
+        optimizer_blake3: String::new(),
+    }
+}
+
+fn hash_file(path: &Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(Error::io(path))?;
+    Ok(blake3::hash(&bytes).to_hex().to_string())
+}
+
+fn sync_file(path: &Path) -> Result<(), Error> {
+    File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(Error::io(path))
+}
+
+/// Writes `last/` (model, optimizer, state) through a staging folder.
+pub(super) fn save_last(
+    run_dir: &Path,
+    model: &dyn SingerModel,
+    optim: &ModuleOptimizer,
+    state: &mut TrainState,
+) -> Result<(), Error> {
+    let staging = run_dir.join(STAGING_DIR);
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(Error::io(&staging))?;
+    }
+    std::fs::create_dir_all(&staging).map_err(Error::io(&staging))?;
+    let model_path = staging.join(LAST_MODEL);
+    model
+        .save_burnpack(&model_path)
+        .map_err(|e| run_error(&model_path, format!("cannot be written: {e}")))?;
+    let optim_path = staging.join(LAST_OPTIMIZER);
+    optim
+        .to_record()
+        .save(&optim_path)
+        .map_err(|e| run_error(&optim_path, format!("cannot be written: {e}")))?;
+    for path in [&model_path, &optim_path] {
+        sync_file(path)?;
+    }
+    state.model_blake3 = hash_file(&model_path)?;
+    state.optimizer_blake3 = hash_file(&optim_path)?;
+    let state_path = staging.join(LAST_STATE);
+    let json = serde_json::to_string_pretty(state).map_err(|e| json_error(&state_path, e))?;
+    write_atomic(&state_path, (json + "\n").as_bytes())?;
+
+    let last = run_dir.join(LAST_DIR);
+    singerid_data::atomic::replace_dir(&staging, &last, &run_dir.join(ASIDE_DIR))
+        .map_err(Error::io(&last))
+}
+
+pub(super) type Resumed = (Box<dyn SingerModel>, ModuleOptimizer, TrainState);
+
+/// Loads `last/` when there is one, checking every file.
+pub(super) fn load_last(
+    run_dir: &Path,
+    entry: &ModelEntry,
+    model_config: &serde_json::Value,
+    adam_epsilon: f32,
+    device: &Device,
+) -> Result<Option<Resumed>, Error> {
+    let last = run_dir.join(LAST_DIR);
+    let aside = run_dir.join(ASIDE_DIR);
+    let staging = run_dir.join(STAGING_DIR);
+    // A kill between moving the old `last/` aside and renaming the new one in: the new one is
+    // complete only if its state file exists, since that is written last.
+    if !last.exists() && aside.exists() {
+        let from = if staging.join(LAST_STATE).exists() {
+            &staging
+        } else {
+            &aside
+        };
+        std::fs::rename(from, &last).map_err(Error::io(&last))?;
+    }
+    for leftover in [&staging, &aside] {
+        if leftover.exists() {
+            std::fs::remove_dir_all(leftover).map_err(Error::io(leftover))?;
+        }
+    }
+    if !last.exists() {
+        return Ok(None);
+    }
+    let refuse = |path: &Path, what: String| {
+        run_error(
+            path,
+            format!(
+                "{what}; the checkpoint is corrupt or from another run. Refusing to resume: \
+                 delete {} (or restart) to train from scratch",
+                run_dir.display()
+            ),
+        )
+    };
+    let state_path = last.join(LAST_STATE);
+    let text = std::fs::read_to_string(&state_path)
+        .map_err(|e| refuse(&state_path, format!("cannot be read ({e})")))?;
+    let state: TrainState = serde_json::from_str(&text)
+        .map_err(|e| refuse(&state_path, format!("is not a training state ({e})")))?;
+    if state.format != STATE_FORMAT || state.version != 1 {
+        return Err(refuse(
+            &state_path,
+            format!("has format {:?} version {}", state.format, state.version),
+        ));
+    }
+    let model_path = last.join(LAST_MODEL);
+    let optim_path = last.join(LAST_OPTIMIZER);
+    for (path, expected) in [
+        (&model_path, &state.model_blake3),
+        (&optim_path, &state.optimizer_blake3),
+    ] {
+        let found = hash_file(path).map_err(|e| refuse(path, format!("cannot be read ({e})")))?;
+        if &found != expected {
+            return Err(refuse(
+                path,
+                format!("does not match the blake3 hash in {}", state_path.display()),
+            ));
+        }
+    }
+    let mut model = entry.init(model_config, device)?;
+    let applied = model
+        .load_burnpack(&model_path)
+        .map_err(|e| refuse(&model_path, format!("cannot be loaded ({e})")))?;
+    if !applied.missing.is_empty() || !applied.unused.is_empty() || !applied.errors.is_empty() {
+        return Err(refuse(
+            &model_path,
+            format!(
+                "does not fit a {} model with {} classes (missing: {:?}, unused: {:?}, errors: {})",
+                model.name(),
+                model.n_classes(),
+                applied.missing.iter().map(|m| &m.0).collect::<Vec<_>>(),
+                applied.unused,
+                applied.errors.len()
+            ),
+        ));
+    }
+    let record = OptimizerRecord::load(&optim_path)
+        .map_err(|e| refuse(&optim_path, format!("cannot be loaded ({e})")))?;
+    if record.is_empty() && state.epoch > 0 {
+        return Err(refuse(&optim_path, "holds no optimizer state".into()));
+    }
+    // The loaded model carries the saved parameter ids, so the record's states apply to it.
+    let optim = AdamConfig::new()
+        .with_epsilon(adam_epsilon)
+        .init()
+        .load_record(record);
+    Ok(Some((model, optim, state)))
+}
