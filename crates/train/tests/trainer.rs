@@ -28,7 +28,9 @@ const FRAMES: usize = 94;
 static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn training_lock() -> std::sync::MutexGuard<'static, ()> {
-    TRAINING.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    TRAINING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn fixture() -> PathBuf {
