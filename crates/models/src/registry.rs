@@ -3,6 +3,19 @@
 //! Nothing else in singerid enumerates models: the trainer, checkpoints, bundles, the CLI's
 //! model names and the reproduce grid all read this list.
 //!
+//! # Adding a model
+//!
+//! 1. Its file, e.g. `baseline/mel_stats_linear.rs`: a `#[derive(Module)]` struct, an
+//!    `XConfig` (serde: burn's `#[derive(Config)]` gives it), `impl ClassifierConfig for XConfig`
+//!    (`try_init`, `n_classes`, and `inputs` / `min_frames` when not the defaults) and
+//!    `impl Classifier for X` (`name`, `config`, `forward`), plus the `pub mod` line Rust needs
+//!    in the parent module.
+//! 2. One line in [`ENTRIES`]:
+//!    `entry("x", "summary", Inputs::Mel, |n| json(XConfig::new(n)), build_from_json::<XConfig>),`
+//!
+//! Training, checkpoints, bundles, prediction and the listings then work unchanged; the tests
+//! here check the new entry builds, round-trips its config and reports its own name.
+//!
 //! # How an entry works
 //!
 //! An entry is a name, a one-line summary, the inputs, a `default_config(n_classes)` and a
