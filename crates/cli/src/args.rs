@@ -9,7 +9,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 use singerid_audio::{Channel, DbScale, FeatureConfig, MelNorm, MelScale, PadMode, Preset};
 use singerid_data::CacheOptions;
 use singerid_infer::DeviceChoice;
-use singerid_models::ModelKind;
 
 use crate::commands::{features::FeaturesArgs, presets::PresetsArgs};
 
@@ -430,10 +429,27 @@ fn parse_device(s: &str) -> Result<DeviceChoice, String> {
     choice.device().map(|_| choice).map_err(|e| e.to_string())
 }
 
-/// A model name, checked against the models singerid knows.
-pub fn parse_model(s: &str) -> Result<ModelKind, String> {
-    s.parse()
-        .map_err(|e: singerid_models::ModelError| e.to_string())
+/// A model name, checked against the registry of models singerid knows.
+pub fn parse_model(s: &str) -> Result<String, String> {
+    singerid_models::registry::get(s)
+        .map(|entry| entry.name.to_owned())
+        .map_err(|e| e.to_string())
+}
+
+/// `--help` text listing every registered model with its one-line summary.
+pub fn model_help(what: &str) -> String {
+    let lines: Vec<String> = singerid_models::registry::entries()
+        .iter()
+        .map(|e| {
+            let melody = if e.uses_melody() {
+                " (needs a melody input, not computed yet)"
+            } else {
+                ""
+            };
+            format!("  {}: {}{melody}", e.name, e.summary)
+        })
+        .collect();
+    format!("{what}:\n{}", lines.join("\n"))
 }
 
 /// The command line as typed (arguments quoted when they hold spaces), for reports.

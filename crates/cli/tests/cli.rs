@@ -297,15 +297,17 @@ fn a_manifest_row_whose_file_is_missing_fails_alone() {
     write(&root.path().join("a/one.mp3"), &clip);
     write(
         &root.path().join("list.csv"),
-        b"path,singer,song,split\na/one.mp3,ani,s1,train\na/missing.mp3,ani,s2,holdout\na/missing.mp3,ani,s2,test\n",
+        b"path,singer,song,split\na/one.mp3,ani,s1,train\na/missing.mp3,ani,s2,holdout\na/one.mp3,ani,s1,test\n",
     );
     let (output, summary) = features_json(&root.path().join("list.csv"), out.path(), &[]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(count(&summary, "ok"), 1);
-    // The `holdout` row is a bad row, the missing file a failed file.
+    // A split of the user's own (`holdout`) is fine (issue 10); the repeated row is a bad row
+    // and the missing file a failed file.
     assert_eq!(count(&summary, "failed"), 2);
     let errors = stderr(&output);
-    assert!(errors.contains("holdout"), "{errors}");
+    assert!(errors.contains("already listed"), "{errors}");
+    assert!(!errors.contains("holdout"), "{errors}");
     assert!(errors.contains("missing.mp3"), "{errors}");
 }
 

@@ -17,7 +17,6 @@ use singerid_eval::reproduce::{
     Cell, CellResult, Grid, Setting, read_cell_result, table_document, write_cell_result,
     write_table_files,
 };
-use singerid_models::ModelKind;
 use singerid_train::{ClipSet, ExperimentSpec, TrainObserver, bundle, predict, prepare};
 
 use crate::device::DeviceChoice;
@@ -91,12 +90,8 @@ fn run_cell(
     progress: &dyn Progress,
 ) -> Result<CellResult, Error> {
     let in_cell = |e: Error| Error::Evaluation(format!("cell {}: {e}", cell.run_name()));
-    let model: ModelKind = cell
-        .model
-        .parse()
-        .map_err(|e: singerid_models::ModelError| Error::Evaluation(e.to_string()))?;
     let mut spec = request.base.clone();
-    spec.model = model;
+    spec.model = cell.model.clone();
     spec.seed = cell.seed;
     spec.clip_seconds = cell.clip_seconds;
     if cell.setting == Setting::VocalOnly {

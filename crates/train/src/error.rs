@@ -19,7 +19,17 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
-    /// A trained-model bundle that cannot be used.
+    /// A training run that cannot start or resume here: another run's folder, a corrupt or
+    /// mismatched checkpoint, clip sets that do not fit the run.
+    #[error("{path}: {message}")]
+    Run {
+        /// The run folder or the file in it.
+        path: std::path::PathBuf,
+        /// What is wrong, and what to do.
+        message: String,
+    },
+    /// A trained-model bundle that cannot be used (wrong format or version, class names that
+    /// do not fit the model).
     #[error("{path}: {message}")]
     Bundle {
         /// The file.

@@ -22,7 +22,6 @@ use singerid_data::{
     CacheOptions, Dataset, DatasetSource, Outcome, Partition, PartitionMode, Progress, Recording,
     partition,
 };
-use singerid_models::ModelKind;
 
 use crate::clips::ClipSet;
 use crate::error::Error;
@@ -38,8 +37,8 @@ pub struct ExperimentSpec {
     pub split: Option<PartitionMode>,
     /// Seed of the album or song split and of training.
     pub seed: u64,
-    /// The model.
-    pub model: ModelKind,
+    /// The model's registry name (`singerid_models::registry`).
+    pub model: String,
     /// Clip length in seconds (converted to frames with the feature config's rate and hop).
     pub clip_seconds: f64,
     /// Whether the last full clip of each recording is dropped (the authors' code did).
@@ -250,7 +249,8 @@ pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepare
     features
         .validate()
         .map_err(|e| invalid(format!("feature config: {e}")))?;
-    if spec.model.uses_melody() {
+    let entry = singerid_models::registry::get(&spec.model)?;
+    if entry.uses_melody() {
         return Err(invalid(format!(
             "{} needs a melody input, which singerid does not compute yet; choose a mel-only \
              model",
@@ -326,7 +326,7 @@ pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepare
     // Release the cache's writer lock before the long part.
     drop(cache);
 
-    let mut config = TrainConfig::new(spec.model.name(), frames);
+    let mut config = TrainConfig::new(spec.model.as_str(), frames);
     config.last_clip = spec.last_clip;
     config.learning_rate = spec.learning_rate;
     config.batch_size = spec.batch_size;

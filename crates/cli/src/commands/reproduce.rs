@@ -7,10 +7,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use singerid_eval::reproduce::{Cell, Grid, Setting};
 use singerid_infer::{GridObserver, ReproduceRequest};
-use singerid_models::ModelKind;
 use singerid_train::TrainObserver;
 
-use crate::args::{ChannelArg, DeviceArgs, GlobalArgs, command_line, parse_model};
+use crate::args::{ChannelArg, DeviceArgs, GlobalArgs, command_line, model_help, parse_model};
 use crate::commands::train::{CliObserver, SplitArg, TrainingOptions};
 use crate::logging;
 
@@ -27,8 +26,9 @@ pub struct ReproduceArgs {
     pub out: PathBuf,
 
     /// Models, comma-separated, in table row order (names as `singerid train --model`).
-    #[arg(long, value_name = "NAMES", value_delimiter = ',', default_value = "crnn,crnn_fgnl", value_parser = parse_model)]
-    pub models: Vec<ModelKind>,
+    #[arg(long, value_name = "NAMES", value_delimiter = ',', default_value = "crnn,crnn_fgnl",
+          value_parser = parse_model, long_help = model_help("Models, comma-separated, in table row order"))]
+    pub models: Vec<String>,
 
     /// Clip lengths in seconds, comma-separated (the paper: 3,5,10).
     #[arg(long, value_name = "SECONDS", value_delimiter = ',', default_values_t = [3.0, 5.0, 10.0])]
@@ -101,11 +101,10 @@ pub fn run(args: &ReproduceArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     let first = args
         .models
         .first()
-        .copied()
         .context("--models must name at least one model")?;
     let request = ReproduceRequest {
         grid: Grid {
-            models: args.models.iter().map(|m| m.name().to_owned()).collect(),
+            models: args.models.clone(),
             clip_seconds: args.clip_seconds.clone(),
             settings: args.settings.iter().map(|&s| s.into()).collect(),
             seeds: args.seeds.clone(),

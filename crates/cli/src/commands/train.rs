@@ -10,13 +10,12 @@ use indicatif::ProgressBar;
 use singerid_data::PartitionMode;
 use singerid_data::cache::fill::DEFAULT_LOCK_WAIT;
 use singerid_data::clip::LastClip;
-use singerid_models::ModelKind;
 use singerid_train::trainer::StartInfo;
 use singerid_train::{
     Control, EpochLog, ExperimentSpec, StepProgress, TrainObserver, TrainOutcome,
 };
 
-use crate::args::{CacheArgs, DeviceArgs, FeatureConfigArgs, GlobalArgs, parse_model};
+use crate::args::{CacheArgs, DeviceArgs, FeatureConfigArgs, GlobalArgs, model_help, parse_model};
 use crate::logging;
 
 /// Arguments of `singerid train`.
@@ -32,12 +31,10 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 
-    /// The model to train: crnn (Nasrullah & Zhao's CRNN, the baseline), crnn_fgnl (the FGNL
-    /// paper's model), fgnl_backbone (its backbone without attention, the fair control), crnn_nl
-    /// (non-local instead of FGNL), crnn_fgnl_light (FGNL over the last block only). crnnm and
-    /// crnnm_fgnl need a melody input singerid does not compute yet.
-    #[arg(long, value_name = "NAME", default_value = "crnn", value_parser = parse_model)]
-    pub model: ModelKind,
+    /// The model to train, by registry name (`--help` lists them all).
+    #[arg(long, value_name = "NAME", default_value = "crnn", value_parser = parse_model,
+          long_help = model_help("The model to train"))]
+    pub model: String,
 
     /// Clip length in seconds; at 16 kHz and hop 512, 3, 5 and 10 s are the paper's 94, 157 and
     /// 313 frames (1 + floor(seconds * sample_rate / hop)).
@@ -131,7 +128,7 @@ impl TrainingOptions {
     pub fn spec(
         &self,
         data: &std::path::Path,
-        model: ModelKind,
+        model: &str,
         clip_seconds: f64,
         seed: u64,
     ) -> ExperimentSpec {
@@ -139,7 +136,7 @@ impl TrainingOptions {
             data: data.to_owned(),
             split: self.split.map(PartitionMode::from),
             seed,
-            model,
+            model: model.to_owned(),
             clip_seconds,
             last_clip: if self.drop_last_clip {
                 LastClip::Drop
@@ -165,7 +162,7 @@ impl TrainingOptions {
 pub fn run(args: &TrainArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     let spec = args
         .options
-        .spec(&args.data, args.model, args.clip_seconds, args.seed);
+        .spec(&args.data, &args.model, args.clip_seconds, args.seed);
     let progress = logging::Bar::new(global.quiet, 0);
     let prepared = singerid_train::prepare(&spec, &progress)
         .with_context(|| format!("preparing the experiment on {}", args.data.display()))?;

@@ -47,7 +47,7 @@ fn stream_seed(seed: u64, epoch: usize, stream: u64) -> u64 {
 ///
 /// # Errors
 /// - [`Error::Model`] for an invalid config (melody models, clips too short, ...).
-/// - [`Error::Bundle`] naming the run folder for an empty training set, a validation set without
+/// - [`Error::Run`] naming the run folder for an empty training set, a validation set without
 ///   labelled clips, or a loss that stops being finite; naming `train.json` when the folder
 ///   holds a different run (rerun with `restart`); naming the file of a corrupt or mismatched
 ///   checkpoint.

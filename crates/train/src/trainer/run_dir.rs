@@ -92,7 +92,7 @@ mod nan_as_null {
 }
 
 pub(super) fn run_error(path: &Path, message: impl Into<String>) -> Error {
-    Error::Bundle {
+    Error::Run {
         path: path.to_owned(),
         message: message.into(),
     }
@@ -113,7 +113,7 @@ pub(super) fn json_error(path: &Path, e: impl std::fmt::Display) -> Error {
 /// only once the folder is known to belong to this run.
 ///
 /// # Errors
-/// As [`train`](super::train): [`Error::Bundle`] naming `train.json` for another run's folder, [`Error::Io`].
+/// As [`train`](super::train): [`Error::Run`] naming `train.json` for another run's folder, [`Error::Io`].
 pub fn prepare_run_dir(
     run_dir: &Path,
     config: &TrainConfig,
