@@ -436,6 +436,19 @@ pub fn parse_model(s: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
+/// A JSON object given on the command line.
+pub fn parse_json_object(s: &str) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    match serde_json::from_str(s) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(other) => Err(format!(
+            "expected a JSON object like '{{\"l2\": 0.001}}', got {other}"
+        )),
+        Err(e) => Err(format!(
+            "not JSON ({e}); quote it for the shell: '{{\"l2\": 0.001}}'"
+        )),
+    }
+}
+
 /// `--help` text listing every registered model with its one-line summary.
 pub fn model_help(what: &str) -> String {
     let lines: Vec<String> = singerid_models::registry::entries()

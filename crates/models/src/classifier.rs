@@ -82,6 +82,14 @@ pub trait Classifier: Module + Sync + 'static {
     /// - `melody`: `Some([batch, 1, mels, frames])` for [`Inputs::MelAndMelody`] models
     /// - output: logits `[batch, classes]`, embedding `[batch, dim]`
     fn forward(&self, mel: Tensor<4>, melody: Option<Tensor<4>>) -> ModelOutput;
+
+    /// The penalty this model adds to the training loss for a batch whose forward pass gave
+    /// `output` (Keras `kernel_regularizer`s and `activity_regularizer`s), as a scalar `[1]`
+    /// tensor on the model's device; `None` (the default) for no penalty.
+    fn regularization(&self, output: &ModelOutput) -> Option<Tensor<1>> {
+        let _ = output;
+        None
+    }
 }
 
 /// A classifier behind a trait object: what training, prediction and checkpoints need.
@@ -105,6 +113,8 @@ pub trait SingerModel: Send + Sync + Debug + Any {
     fn device(&self) -> Device;
     /// See [`Classifier::forward`].
     fn forward(&self, mel: Tensor<4>, melody: Option<Tensor<4>>) -> ModelOutput;
+    /// See [`Classifier::regularization`].
+    fn regularization(&self, output: &ModelOutput) -> Option<Tensor<1>>;
     /// The inference copy ([`Module::valid`]): on the inner device when trained on an autodiff
     /// device, so batch-norm uses its moving statistics and dropout is off.
     fn valid(&self) -> Box<dyn SingerModel>;
@@ -175,6 +185,10 @@ impl<M: Classifier> SingerModel for M {
 
     fn forward(&self, mel: Tensor<4>, melody: Option<Tensor<4>>) -> ModelOutput {
         Classifier::forward(self, mel, melody)
+    }
+
+    fn regularization(&self, output: &ModelOutput) -> Option<Tensor<1>> {
+        Classifier::regularization(self, output)
     }
 
     fn valid(&self) -> Box<dyn SingerModel> {

@@ -7,10 +7,17 @@
 //! Nasrullah's; the FGNL module runs on block 4 with keys and values from blocks 4 and 3. The
 //! softmax runs over the query axis as in the authors' code (`Softmax(axis=1)`); set
 //! `FgnlConfig::softmax_over` to `SoftmaxOver::Keys` for the paper text's row softmax. The
-//! Dense layer's L2/L1 regularisers (0.01 each) belong to the training loss, not the model.
+//! Dense layer's L2 kernel and L1 activity regularisers (0.01 each; the Dense is linear, the
+//! softmax a separate layer) are [`ModelConfig::dense_l2`] and
+//! [`ModelConfig::dense_activity_l1`], added to the training loss by the trainer.
 
 use crate::attention::{Attention, FgnlConfig};
 use crate::model::{ModelConfig, ModelKind};
+
+/// The authors' L2 kernel regulariser on the Dense layer.
+pub const DENSE_L2: f64 = 0.01;
+/// The authors' L1 activity regulariser on the Dense layer's output (the logits).
+pub const DENSE_ACTIVITY_L1: f64 = 0.01;
 
 impl ModelConfig {
     /// The authors' CRNN_FGNL: the FGNL backbone plus FGNL(X4, [X4, X3]) with m = 32,
@@ -19,6 +26,8 @@ impl ModelConfig {
         Self {
             kind: ModelKind::CrnnFgnl,
             attention: Attention::Fgnl(FgnlConfig::new()),
+            dense_l2: DENSE_L2,
+            dense_activity_l1: DENSE_ACTIVITY_L1,
             ..Self::fgnl_backbone(n_classes)
         }
     }

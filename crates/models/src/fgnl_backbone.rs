@@ -22,6 +22,8 @@ impl ModelConfig {
             attention: Attention::Off,
             gru_units: 32,
             head_dropout: 0.3,
+            dense_l2: 0.0,
+            dense_activity_l1: 0.0,
         }
     }
 }

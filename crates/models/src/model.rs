@@ -138,6 +138,17 @@ pub struct ModelConfig {
     pub gru_units: usize,
     /// Dropout before the Dense layer.
     pub head_dropout: f64,
+    /// L2 penalty on the Dense kernel added to the training loss, `dense_l2 · Σ W²` (Keras
+    /// `kernel_regularizer=l2(dense_l2)`; the authors' CRNN_FGNL: 0.01). Absent in configs
+    /// written before it existed: 0.
+    #[serde(default)]
+    pub dense_l2: f64,
+    /// L1 penalty on the Dense layer's output (the logits: the softmax is a separate layer in
+    /// the authors' code), `dense_activity_l1 · mean over the batch of Σ |logit|` (Keras
+    /// `activity_regularizer=l1(...)`, divided by the batch size as TF2 Keras does; the authors'
+    /// CRNN_FGNL: 0.01). Absent in configs written before it existed: 0.
+    #[serde(default)]
+    pub dense_activity_l1: f64,
 }
 
 /// Number of mel bins of every paper model.
@@ -471,6 +482,30 @@ impl Classifier for Model {
     fn forward(&self, mel: Tensor<4>, melody: Option<Tensor<4>>) -> ModelOutput {
         Model::forward(self, mel, melody)
     }
+
+    fn regularization(&self, output: &ModelOutput) -> Option<Tensor<1>> {
+        let kernel = (self.config.dense_l2 > 0.0).then(|| {
+            self.dense
+                .weight
+                .val()
+                .powi_scalar(2)
+                .sum()
+                .mul_scalar(self.config.dense_l2)
+        });
+        let activity = (self.config.dense_activity_l1 > 0.0).then(|| {
+            let [batch, _] = output.logits.dims();
+            output
+                .logits
+                .clone()
+                .abs()
+                .sum()
+                .mul_scalar(self.config.dense_activity_l1 / batch.max(1) as f64)
+        });
+        match (kernel, activity) {
+            (Some(k), Some(a)) => Some(k + a),
+            (k, a) => k.or(a),
+        }
+    }
 }
 
 fn join_channels(mut maps: Vec<Tensor<4>>) -> Tensor<4> {
@@ -491,6 +526,49 @@ mod tests {
             Distribution::Uniform(-40.0, 40.0),
             device,
         )
+    }
+
+    /// Issue 13: the authors' Dense regularisers. For CRNN_FGNL the penalty is
+    /// `0.01 · Σ W²` over the Dense kernel plus `0.01 · Σ |logit| / batch`, computed here by
+    /// hand from the same weights and logits; the CRNN has none; and a config written before
+    /// the fields existed reads them as 0.
+    #[test]
+    fn crnn_fgnl_adds_the_authors_dense_penalties_to_the_loss() {
+        use crate::classifier::Classifier;
+        let device = Device::default();
+        let model = ModelConfig::crnn_fgnl(5).init(&device);
+        let output = Model::forward(&model, mel(3, 94, &device), None);
+        let penalty: f32 = Classifier::regularization(&model, &output)
+            .expect("a penalty")
+            .into_scalar();
+        let weights = model
+            .dense
+            .weight
+            .val()
+            .into_data()
+            .try_to_vec::<f32>()
+            .expect("f32");
+        let logits = output
+            .logits
+            .clone()
+            .into_data()
+            .try_to_vec::<f32>()
+            .expect("f32");
+        let kernel: f64 = weights.iter().map(|w| f64::from(*w).powi(2)).sum();
+        let activity: f64 = logits.iter().map(|l| f64::from(*l).abs()).sum::<f64>() / 3.0;
+        let expected = 0.01 * kernel + 0.01 * activity;
+        assert!((f64::from(penalty) - expected).abs() < 1e-5 * expected.max(1.0));
+
+        let crnn = ModelConfig::crnn(5).init(&device);
+        let output = Model::forward(&crnn, mel(2, 94, &device), None);
+        assert!(Classifier::regularization(&crnn, &output).is_none());
+
+        let mut old = serde_json::to_value(ModelConfig::crnn_fgnl(5)).expect("json");
+        let map = old.as_object_mut().expect("object");
+        map.remove("dense_l2");
+        map.remove("dense_activity_l1");
+        let read: ModelConfig = serde_json::from_value(old).expect("an old config still reads");
+        assert_eq!((read.dense_l2, read.dense_activity_l1), (0.0, 0.0));
     }
 
     /// Output shapes over a grid of batch sizes, clip lengths and class counts, for every kind

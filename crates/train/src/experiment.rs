@@ -39,6 +39,9 @@ pub struct ExperimentSpec {
     pub seed: u64,
     /// The model's registry name (`singerid_models::registry`).
     pub model: String,
+    /// Fields of the model's config to change from its registry default (a JSON object, e.g.
+    /// `{"l2": 0.0004}`; empty: the default).
+    pub model_overrides: serde_json::Map<String, serde_json::Value>,
     /// Clip length in seconds (converted to frames with the feature config's rate and hop).
     pub clip_seconds: f64,
     /// Whether the last full clip of each recording is dropped (the authors' code did).
@@ -327,6 +330,23 @@ pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepare
     drop(cache);
 
     let mut config = TrainConfig::new(spec.model.as_str(), frames);
+    if !spec.model_overrides.is_empty() {
+        let mut model_config = (entry.default_config)(classes.len());
+        let fields = model_config
+            .as_object_mut()
+            .ok_or_else(|| invalid(format!("{}'s config is not a JSON object", spec.model)))?;
+        for (key, value) in &spec.model_overrides {
+            if !fields.contains_key(key) {
+                let known: Vec<&String> = fields.keys().collect();
+                return Err(invalid(format!(
+                    "{} has no config field {key:?}; its fields: {known:?}",
+                    spec.model
+                )));
+            }
+            fields.insert(key.clone(), value.clone());
+        }
+        config.model_config = Some(model_config);
+    }
     config.last_clip = spec.last_clip;
     config.learning_rate = spec.learning_rate;
     config.batch_size = spec.batch_size;

@@ -15,7 +15,10 @@ use singerid_train::{
     Control, EpochLog, ExperimentSpec, StepProgress, TrainObserver, TrainOutcome,
 };
 
-use crate::args::{CacheArgs, DeviceArgs, FeatureConfigArgs, GlobalArgs, model_help, parse_model};
+use crate::args::{
+    CacheArgs, DeviceArgs, FeatureConfigArgs, GlobalArgs, model_help, parse_json_object,
+    parse_model,
+};
 use crate::logging;
 
 /// Arguments of `singerid train`.
@@ -77,6 +80,12 @@ pub struct TrainingOptions {
     #[command(flatten)]
     pub cache: CacheArgs,
 
+    /// Fields of the model's config to change from its default, as a JSON object, e.g.
+    /// `'{"l2": 0.0004}'` for mel_stats_linear or `'{"head_dropout": 0.5}'` for the CRNNs (the
+    /// run folder's train.json shows every field).
+    #[arg(long, value_name = "JSON", value_parser = parse_json_object)]
+    pub model_config: Option<serde_json::Map<String, serde_json::Value>>,
+
     /// Adam's learning rate (constant).
     #[arg(long, value_name = "LR", default_value_t = 1e-4)]
     pub lr: f64,
@@ -137,6 +146,7 @@ impl TrainingOptions {
             split: self.split.map(PartitionMode::from),
             seed,
             model: model.to_owned(),
+            model_overrides: self.model_config.clone().unwrap_or_default(),
             clip_seconds,
             last_clip: if self.drop_last_clip {
                 LastClip::Drop

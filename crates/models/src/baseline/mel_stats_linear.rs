@@ -40,6 +40,10 @@ pub struct MelStatsLinearConfig {
     /// Batch-norm epsilon.
     #[config(default = 1e-5)]
     pub bn_epsilon: f64,
+    /// L2 penalty on the linear weights, added to the mean cross-entropy as
+    /// `l2 · Σ W²` (scikit-learn's `C` corresponds to `l2 = 1 / (2 · C · n_samples)`).
+    #[config(default = 0.0)]
+    pub l2: f64,
 }
 
 impl MelStatsLinearConfig {
@@ -70,6 +74,9 @@ impl ClassifierConfig for MelStatsLinearConfig {
                 "n_classes and mels must be at least 1, got {} and {}",
                 self.n_classes, self.mels
             ));
+        }
+        if !(self.l2 >= 0.0 && self.l2.is_finite()) {
+            return fail(format!("l2 must be a finite value >= 0, got {}", self.l2));
         }
         if !(self.std_epsilon > 0.0 && self.bn_epsilon > 0.0) {
             return fail("std_epsilon and bn_epsilon must be positive".into());
@@ -124,6 +131,17 @@ impl Classifier for MelStatsLinear {
     ///
     /// # Panics
     /// On a wrong input shape or a melody input.
+    fn regularization(&self, _output: &ModelOutput) -> Option<Tensor<1>> {
+        (self.config.l2 > 0.0).then(|| {
+            self.linear
+                .weight
+                .val()
+                .powi_scalar(2)
+                .sum()
+                .mul_scalar(self.config.l2)
+        })
+    }
+
     fn forward(&self, mel: Tensor<4>, melody: Option<Tensor<4>>) -> ModelOutput {
         assert!(melody.is_none(), "{NAME} takes no melody input");
         let [batch, channels, mels, frames] = mel.dims();

@@ -185,6 +185,7 @@ pub fn train(
             }
             let logits = output
                 .logits
+                .clone()
                 .detach()
                 .into_data()
                 .try_into_vec_as::<f32>()
@@ -198,7 +199,13 @@ pub fn train(
                 .count();
             loss_sum += loss_value * chunk.len() as f64;
             seen += chunk.len();
-            model = model.step(&mut optim, config.learning_rate, loss);
+            // The logged loss is the cross-entropy (comparable with the validation loss); the
+            // step also follows the model's own weight penalty, if it has one.
+            let objective = match model.regularization(&output) {
+                Some(penalty) => loss + penalty,
+                None => loss,
+            };
+            model = model.step(&mut optim, config.learning_rate, objective);
             let progress = StepProgress {
                 epoch,
                 step: step + 1,

@@ -193,6 +193,9 @@ impl KerasGraph {
             attention,
             gru_units,
             head_dropout,
+            // Training-loss regularisers are not in the layer graph: the named model's.
+            dense_l2: ModelConfig::new(kind, n_classes).dense_l2,
+            dense_activity_l1: ModelConfig::new(kind, n_classes).dense_activity_l1,
         };
         config.validate()?;
         Ok(config)
