@@ -413,6 +413,29 @@ impl CacheArgs {
     }
 }
 
+/// The trained model a command uses.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct ModelArgs {
+    /// The trained model: a model folder (`model.safetensors`, `config.json`, `singerid.json`),
+    /// or a training run folder (its `best/` model is used) [default: the shipped model,
+    /// models/mel_stats_linear-mir1k (MIR-1K singers, research-only; see its README.md)].
+    #[arg(long, value_name = "DIR", env = "SINGERID_MODEL")]
+    pub model: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    /// The folder given, or the shipped model's.
+    ///
+    /// # Errors
+    /// No folder given and the shipped model not found.
+    pub fn path(&self) -> anyhow::Result<PathBuf> {
+        match &self.model {
+            Some(path) => Ok(path.clone()),
+            None => Ok(singerid_infer::default_model()?),
+        }
+    }
+}
+
 /// Where models run.
 #[derive(Clone, Copy, Debug, clap::Args)]
 pub struct DeviceArgs {

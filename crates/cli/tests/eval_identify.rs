@@ -25,6 +25,7 @@ fn singerid(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_singerid"))
         .args(args)
         .env_remove("SINGERID_FEATURES_DIR")
+        .env_remove("SINGERID_MODEL")
         .env_remove("RUST_LOG")
         .output()
         .expect("run singerid")
@@ -283,4 +284,22 @@ fn identify_on_a_folder_without_audio_says_so_and_fails() {
         "{}",
         text(&output.stderr)
     );
+}
+
+/// Issue 13: a new user needs no path. Without `--model`, identify finds the shipped model
+/// (`models/mel_stats_linear-mir1k` above the running binary) and names one of its singers.
+#[test]
+fn identify_without_a_model_uses_the_shipped_one() {
+    let clip = Path::new(MINI).join("audio/amy/amy_1/amy_1_05.mp3");
+    let output = singerid(&["identify", s(&clip), "--format", "json"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let result = json(&output);
+    assert!(
+        result["model"]
+            .as_str()
+            .is_some_and(|m| m.ends_with("models/mel_stats_linear-mir1k")),
+        "{result}"
+    );
+    assert_eq!(result["classes"].as_array().map(Vec::len), Some(17));
+    assert_eq!(result["files"].as_array().map(Vec::len), Some(1));
 }

@@ -30,6 +30,15 @@ pub enum Error {
         /// Its model kind.
         kind: String,
     },
+    /// No model was named and the shipped one is not where it should be.
+    #[error(
+        "no model given and the shipped model is not in any of: {searched}; pass --model DIR \
+         (or set SINGERID_MODEL)"
+    )]
+    NoDefaultModel {
+        /// The folders tried.
+        searched: String,
+    },
     /// The evaluation cannot be set up (no data, empty split, unknown singers only).
     #[error("{0}")]
     Evaluation(String),

@@ -77,7 +77,8 @@ pub struct FileResult {
     /// Whether the counted votes are the confident clips (false: no clip was above 0.5, all
     /// voted).
     pub confident_vote: bool,
-    /// The singers with the highest mean clip probability.
+    /// The leading singers: the vote's winner first, then by votes, then by mean clip
+    /// probability (each with its mean clip probability).
     pub top: Vec<Ranked>,
     /// Every clip, in time order.
     pub clips: Vec<ClipLine>,
@@ -231,8 +232,17 @@ fn decide(order: &[PathBuf], p: &Predictions, top_k: usize) -> Vec<FileResult> {
                     *m += v / clips.len() as f32;
                 }
             }
+            // The ranking agrees with the decision: the vote's winner first, then by votes among
+            // the counted clips, then by mean probability.
+            let votes_for = |class: usize| counted.iter().filter(|&&c| c == class).count();
             let mut ranked: Vec<(usize, f32)> = mean.into_iter().enumerate().collect();
-            ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            ranked.sort_by(|a, b| {
+                (b.0 == winner)
+                    .cmp(&(a.0 == winner))
+                    .then(votes_for(b.0).cmp(&votes_for(a.0)))
+                    .then(b.1.total_cmp(&a.1))
+                    .then(a.0.cmp(&b.0))
+            });
             let top = ranked
                 .into_iter()
                 .take(top_k)
@@ -267,4 +277,53 @@ fn decide(order: &[PathBuf], p: &Predictions, top_k: usize) -> Vec<FileResult> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use singerid_eval::ClipPrediction;
+
+    use super::*;
+
+    /// Issue 13: the ranking agrees with the vote. Two confident clips vote for `a` (0.51);
+    /// two unconfident clips (0.5 is not above 0.5) lean to `c`, which so has the highest mean
+    /// probability (0.495) but no vote. The answer is `a`, and `a` leads the top 3, then `c`
+    /// and `b` (no votes: by mean probability).
+    #[test]
+    fn the_top_list_starts_with_the_votes_winner() {
+        let probs = [
+            [0.51, 0.0, 0.49],
+            [0.51, 0.0, 0.49],
+            [0.0, 0.5, 0.5],
+            [0.0, 0.5, 0.5],
+        ];
+        let path = PathBuf::from("song.mp3");
+        let clips = probs
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ClipPrediction {
+                recording: path.display().to_string(),
+                song: path.display().to_string(),
+                singer: String::new(),
+                label: None,
+                clip_index: i,
+                start_frame: i * 94,
+                probs: p.to_vec(),
+                embedding: Vec::new(),
+            })
+            .collect();
+        let predictions = Predictions {
+            classes: vec!["a".into(), "b".into(), "c".into()],
+            clip_frames: 94,
+            seconds_per_frame: 0.032,
+            clips,
+        };
+        let results = decide(std::slice::from_ref(&path), &predictions, 3);
+        let r = &results[0];
+        assert_eq!(r.singer, "a");
+        assert_eq!((r.votes, r.counted, r.confident_vote), (2, 2, true));
+        let order: Vec<&str> = r.top.iter().map(|t| t.singer.as_str()).collect();
+        assert_eq!(order, ["a", "c", "b"]);
+        assert!((r.top[1].probability - 0.495).abs() < 1e-6);
+    }
 }

@@ -20,7 +20,7 @@ pub mod evaluate;
 pub mod identify;
 pub mod reproduce;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use device::DeviceChoice;
 pub use error::Error;
@@ -28,6 +28,39 @@ pub use evaluate::{EvalOutcome, EvalRequest, evaluate_split};
 pub use identify::{FileResult, Identification, IdentifyOptions, identify};
 pub use reproduce::{GridObserver, ReproduceRequest, reproduce};
 pub use singerid_train::Bundle;
+
+/// The shipped model used when no model is named: its folder under `models/`.
+pub const DEFAULT_MODEL: &str = "mel_stats_linear-mir1k";
+
+/// The model to use when none is named: `models/<DEFAULT_MODEL>` in the current folder, or in
+/// the nearest folder above the running program that has one (so a checkout's
+/// `target/release/singerid` finds the checkout's `models/` from anywhere).
+///
+/// # Errors
+/// [`Error::NoDefaultModel`] naming the places searched.
+pub fn default_model() -> Result<PathBuf, Error> {
+    let relative = Path::new("models").join(DEFAULT_MODEL);
+    let mut searched = vec![relative.clone()];
+    if relative.is_dir() {
+        return Ok(relative);
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        for dir in exe.ancestors().skip(1) {
+            let candidate = dir.join(&relative);
+            if candidate.is_dir() {
+                return Ok(candidate);
+            }
+            searched.push(candidate);
+        }
+    }
+    Err(Error::NoDefaultModel {
+        searched: searched
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
 
 /// Loads the model folder `path` (or the `best/` model of a training run folder) onto `device`.
 ///

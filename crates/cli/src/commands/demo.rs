@@ -2,25 +2,23 @@
 //! validation songs (the paper's frame and song level scores, with a full report) and names the
 //! singer of a few of those songs' clips, on CPU, in a couple of minutes.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use singerid_data::Dataset;
 use singerid_data::split::Split;
+use singerid_data::{Dataset, song_key};
 
-use crate::args::{CacheArgs, DeviceArgs, GlobalArgs, OutputFormat};
+use crate::args::{CacheArgs, DeviceArgs, GlobalArgs, ModelArgs, OutputFormat};
 use crate::commands::eval::{self, EvalArgs};
 use crate::commands::identify::{self, IdentifyArgs, IdentifyFormat};
 
 /// Arguments of `singerid demo`.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// The trained model bundle (the one shipped in this repository: CRNN_FGNL trained on the
-    /// MIR-1K pool's train split; see its README.md).
-    #[arg(long, value_name = "DIR", default_value = "models/crnn_fgnl-mir1k")]
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
 
     /// The MIR-1K manifest (with its train/val split column).
     #[arg(
@@ -30,8 +28,9 @@ pub struct DemoArgs {
     )]
     pub data: PathBuf,
 
-    /// How many validation recordings to identify (one per singer, first singers by name).
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    /// How many validation songs to identify: the first clip of each of the first N validation
+    /// songs, in manifest order (not chosen by hand).
+    #[arg(long, value_name = "N", default_value_t = 5)]
     pub identify: usize,
 
     /// Where the evaluation report and the feature cache go.
@@ -47,12 +46,7 @@ pub struct DemoArgs {
 /// # Errors
 /// A missing model or dataset, or a failure of `eval`.
 pub fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
-    if !args.model.is_dir() {
-        bail!(
-            "no model bundle at {} (run from the repository root, or pass --model)",
-            args.model.display()
-        );
-    }
+    let model = args.model.path()?;
     if !args.data.is_file() {
         bail!(
             "no MIR-1K manifest at {} (the repository expects ../shared beside it, or pass --data)",
@@ -61,11 +55,13 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     }
     println!(
         "== 1/2: singerid eval --model {} --data {} --split val\n",
-        args.model.display(),
+        model.display(),
         args.data.display()
     );
     let eval_args = EvalArgs {
-        model: args.model.clone(),
+        model: ModelArgs {
+            model: Some(model.clone()),
+        },
         data: Some(args.data.clone()),
         split: Some("val".into()),
         cache: CacheArgs {
@@ -82,28 +78,27 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
 
     let dataset = Dataset::open(&args.data)
         .with_context(|| format!("reading the dataset {}", args.data.display()))?;
-    let mut first_of_singer: BTreeMap<&str, PathBuf> = BTreeMap::new();
-    for r in dataset
+    let mut songs = BTreeSet::new();
+    let inputs: Vec<PathBuf> = dataset
         .recordings
         .iter()
-        .filter(|r| r.split_role() == Some(Split::Val))
-    {
-        first_of_singer
-            .entry(r.singer.as_str())
-            .or_insert_with(|| r.abs_path.clone());
-    }
-    let inputs: Vec<PathBuf> = first_of_singer.into_values().take(args.identify).collect();
+        .filter(|r| r.split_role() == Some(Split::Val) && songs.insert(song_key(r)))
+        .map(|r| r.abs_path.clone())
+        .take(args.identify)
+        .collect();
     if inputs.is_empty() {
         return Ok(eval_ok);
     }
     println!(
-        "\n== 2/2: singerid identify --model {} <{} validation recordings>\n",
-        args.model.display(),
+        "\n== 2/2: singerid identify --model {} <the first clip of the first {} validation songs>\n",
+        model.display(),
         inputs.len()
     );
     let identify_args = IdentifyArgs {
         inputs,
-        model: args.model.clone(),
+        model: ModelArgs {
+            model: Some(model.clone()),
+        },
         format: IdentifyFormat::Text,
         batch_size: NonZeroUsize::new(32).context("batch size")?,
         device: args.device,

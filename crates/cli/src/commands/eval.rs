@@ -10,15 +10,15 @@ use serde::Serialize;
 use singerid_data::cache::fill::DEFAULT_LOCK_WAIT;
 use singerid_infer::{EvalOutcome, EvalRequest};
 
-use crate::args::{CacheArgs, ChannelArg, DeviceArgs, GlobalArgs, OutputFormat, command_line};
+use crate::args::{
+    CacheArgs, ChannelArg, DeviceArgs, GlobalArgs, ModelArgs, OutputFormat, command_line,
+};
 use crate::logging;
 
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
-    /// The trained model: a model folder (`model.safetensors`, `config.json`, `singerid.json`),
-    /// or a training run folder (its `best/` model is used).
-    #[arg(long, value_name = "DIR")]
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
 
     /// The dataset: a folder of `<artist>/<album>/<song>.<ext>` or a manifest `.csv`
     /// (`path,singer[,album][,song][,split]`) [default: the dataset the model was trained on,
@@ -101,10 +101,11 @@ impl Level {
 /// Fatal problems: an unreadable model or dataset, an empty split, no clip of a known singer,
 /// an unwritable cache or report folder.
 pub fn run(args: &EvalArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
-    let bundle = singerid_infer::load_model(&args.model, args.device.device)
-        .with_context(|| format!("loading the model {}", args.model.display()))?;
+    let model = args.model.path()?;
+    let bundle = singerid_infer::load_model(&model, args.device.device)
+        .with_context(|| format!("loading the model {}", model.display()))?;
     let request = EvalRequest {
-        model_dir: args.model.clone(),
+        model_dir: model.clone(),
         data: args.data.clone(),
         split: args.split.clone(),
         channel: args.channel.map(Into::into),
@@ -115,10 +116,10 @@ pub fn run(args: &EvalArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     };
     let progress = logging::Bar::new(global.quiet, 0);
     let outcome = singerid_infer::evaluate_split(&bundle, &request, &progress)
-        .with_context(|| format!("evaluating {}", args.model.display()))?;
+        .with_context(|| format!("evaluating {}", model.display()))?;
     let e = &outcome.evaluation;
     let summary = Summary {
-        model: format!("{} ({})", args.model.display(), outcome.model),
+        model: format!("{} ({})", model.display(), outcome.model),
         data: format!(
             "{}, split {} ({} recordings, {} failed, {} without a full clip)",
             outcome.data.display(),

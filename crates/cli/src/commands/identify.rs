@@ -11,7 +11,7 @@ use serde::Serialize;
 use singerid_infer::identify::Failure;
 use singerid_infer::{FileResult, IdentifyOptions};
 
-use crate::args::{DeviceArgs, GlobalArgs};
+use crate::args::{DeviceArgs, GlobalArgs, ModelArgs};
 use crate::logging;
 
 /// How results are printed on stdout.
@@ -33,10 +33,8 @@ pub struct IdentifyArgs {
     #[arg(required = true, value_name = "PATH")]
     pub inputs: Vec<PathBuf>,
 
-    /// The trained model: a model folder (`model.safetensors`, `config.json`, `singerid.json`),
-    /// or a training run folder (its `best/` model is used).
-    #[arg(long, value_name = "DIR")]
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
 
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = IdentifyFormat::Text)]
@@ -63,8 +61,9 @@ struct Output<'a> {
 /// # Errors
 /// Fatal problems only: an unreadable model, stdout closed.
 pub fn run(args: &IdentifyArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
-    let bundle = singerid_infer::load_model(&args.model, args.device.device)
-        .with_context(|| format!("loading the model {}", args.model.display()))?;
+    let model = args.model.path()?;
+    let bundle = singerid_infer::load_model(&model, args.device.device)
+        .with_context(|| format!("loading the model {}", model.display()))?;
     let options = IdentifyOptions {
         batch_size: args.batch_size.get(),
         ..IdentifyOptions::default()
@@ -97,7 +96,7 @@ pub fn run(args: &IdentifyArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     let tail = match args.format {
         IdentifyFormat::Json => {
             let output = Output {
-                model: &args.model,
+                model: &model,
                 classes: &bundle.meta.classes,
                 files: &found.files,
                 failures: &found.failures,

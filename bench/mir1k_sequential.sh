@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# MIR-1K training runs one after another (issue 13: never several at once on 2 cores), each on
+# both cores, with its own wall-clock budget; then each run's best model is evaluated on the
+# pool's validation split. 3 s clips, the manifest's song-disjoint split (train -> val). MIR-1K
+# is research-only, and so is every model trained here.
+#
+# Usage (repository root): nice bench/mir1k_sequential.sh [RUN ...]
+#   RUN is one of the names below (default: all, in order). Writes bench/runs/mir1k-seq/<name>/
+#   (train.json, log.csv, split.csv, eval-val.txt, eval-val/; best/ and last/ are not committed)
+#   and load.log (the load average every minute). Rerunning resumes every unfinished run from its
+#   last completed epoch and re-evaluates.
+set -euo pipefail
+BIN=target/release/singerid
+DATA=../shared/data/mir1k/metadata.csv
+CACHE=${SINGERID_FEATURES_DIR:-target/singerid-features}
+OUT=bench/runs/mir1k-seq
+mkdir -p "$OUT"
+cargo build --release -p singerid-cli
+
+# name model channel lr epochs patience budget_minutes
+RUNS=(
+  "mel_stats_linear-mixture mel_stats_linear mix 1e-2 200 30 8"
+  "mel_stats_linear-vocal mel_stats_linear right 1e-2 200 30 8"
+  "crnn-vocal crnn right 1e-3 100 10 25"
+  "crnn-mixture crnn mix 1e-3 100 10 25"
+)
+
+( while true; do echo "$(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg)"; sleep 60; done ) \
+  >>"$OUT/load.log" &
+LOAD_PID=$!
+trap 'kill $LOAD_PID 2>/dev/null || true' EXIT
+
+for spec in "${RUNS[@]}"; do
+  read -r name model channel lr epochs patience budget <<<"$spec"
+  if [ $# -gt 0 ] && [[ " $* " != *" $name "* ]]; then continue; fi
+  echo "$(date -u +%FT%TZ) start $name" >>"$OUT/load.log"
+  RAYON_NUM_THREADS=2 "$BIN" train --quiet --data "$DATA" --split manifest \
+    --model "$model" --clip-seconds 3 --channel "$channel" --lr "$lr" --batch-size 16 \
+    --epochs "$epochs" --patience "$patience" --time-budget "$budget" --seed 0 \
+    --cache "$CACHE" --out "$OUT/$name" >"$OUT/$name.stdout" 2>"$OUT/$name.stderr" || true
+  "$BIN" eval --quiet --model "$OUT/$name" --split val --cache "$CACHE" \
+    --out "$OUT/$name/eval-val" >"$OUT/$name/eval-val.txt" 2>>"$OUT/$name.stderr" || true
+  echo "$(date -u +%FT%TZ) end $name" >>"$OUT/load.log"
+done
