@@ -204,3 +204,81 @@ fn a_model_path_that_is_not_a_model_folder_says_what_it_is() {
         assert!(stderr.contains(says), "{stderr}");
     }
 }
+
+/// The issue's own acceptance case: a model trained with the papers' album split. The mini
+/// fixture's 16 clips are laid out as an artist20 tree in a temporary folder (symbolic links,
+/// no audio copied), three albums per singer (clips 1-2, 3, 4), so the album split has a test
+/// and a validation album for each; `eval --split test` must score exactly the test albums
+/// that `split.csv` lists.
+#[cfg(unix)]
+#[test]
+fn eval_split_test_replays_an_album_split() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tree = dir.path().join("tree");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(MINI)
+        .parent()
+        .expect("fixture folder")
+        .canonicalize()
+        .expect("fixture folder");
+    let manifest = std::fs::read_to_string(fixture.join("metadata.csv")).expect("manifest");
+    let mut per_singer: std::collections::BTreeMap<String, usize> = Default::default();
+    for line in manifest.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let n = per_singer.entry(f[1].to_owned()).or_default();
+        *n += 1;
+        let album = ["a1", "a1", "a2", "a3"][(*n - 1).min(3)];
+        let link = tree.join(f[1]).join(album).join(format!("clip{n}.mp3"));
+        std::fs::create_dir_all(link.parent().expect("parent")).expect("mkdir");
+        std::os::unix::fs::symlink(fixture.join(f[0]), &link).expect("symlink");
+    }
+    let (run, cache) = (dir.path().join("run"), dir.path().join("cache"));
+    let trained = singerid(&[
+        "train",
+        "--data",
+        s(&tree),
+        "--split",
+        "album",
+        "--seed",
+        "0",
+        "--model",
+        "mel_stats_linear",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--cache",
+        s(&cache),
+        "--out",
+        s(&run),
+        "--quiet",
+    ]);
+    assert!(
+        trained.status.success(),
+        "train failed: {}",
+        String::from_utf8_lossy(&trained.stderr)
+    );
+    // split.csv: artist,album,split; each test album holds 1 or 2 clips here.
+    let listing = std::fs::read_to_string(run.join("split.csv")).expect("split.csv");
+    let test_albums: BTreeSet<String> = listing
+        .lines()
+        .skip(1)
+        .filter(|l| l.ends_with(",test"))
+        .map(|l| l.rsplit_once(',').expect("split").0.replace(',', "/"))
+        .collect();
+    assert_eq!(test_albums.len(), 4, "one test album per singer: {listing}");
+    let expected: usize = test_albums
+        .iter()
+        .map(|album| std::fs::read_dir(tree.join(album)).expect("album").count())
+        .sum();
+
+    let summary = eval_json(
+        &run,
+        &cache,
+        &dir.path().join("report"),
+        &["--split", "test"],
+    );
+    assert_eq!(summary["split"], "test");
+    assert_eq!(summary["split_source"], "model");
+    assert_eq!(summary["recordings"], expected);
+}
