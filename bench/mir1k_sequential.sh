@@ -17,12 +17,16 @@ OUT=bench/runs/mir1k-seq
 mkdir -p "$OUT"
 cargo build --release -p singerid-cli
 
-# name model channel lr epochs patience budget_minutes
+# name model channel db lr epochs patience budget_minutes
+# (crnn-mixture with fgnl_db was stopped after a minute on 2026-12-01 in favour of the power_db
+# runs, once the mel_stats_linear sweep had shown what the dB convention costs.)
 RUNS=(
-  "mel_stats_linear-mixture mel_stats_linear mix 1e-2 200 30 8"
-  "mel_stats_linear-vocal mel_stats_linear right 1e-2 200 30 8"
-  "crnn-vocal crnn right 1e-3 100 10 25"
-  "crnn-mixture crnn mix 1e-3 100 10 25"
+  "mel_stats_linear-mixture mel_stats_linear mix fgnl_db 1e-2 200 30 8"
+  "mel_stats_linear-vocal mel_stats_linear right fgnl_db 1e-2 200 30 8"
+  "crnn-vocal crnn right fgnl_db 1e-3 100 10 25"
+  "crnn-mixture-power_db crnn mix power_db 1e-3 100 10 25"
+  "crnn-vocal-power_db crnn right power_db 1e-3 100 10 25"
+  "crnn-mixture crnn mix fgnl_db 1e-3 100 10 25"
 )
 
 ( while true; do echo "$(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg)"; sleep 60; done ) \
@@ -31,11 +35,11 @@ LOAD_PID=$!
 trap 'kill $LOAD_PID 2>/dev/null || true' EXIT
 
 for spec in "${RUNS[@]}"; do
-  read -r name model channel lr epochs patience budget <<<"$spec"
+  read -r name model channel db lr epochs patience budget <<<"$spec"
   if [ $# -gt 0 ] && [[ " $* " != *" $name "* ]]; then continue; fi
   echo "$(date -u +%FT%TZ) start $name" >>"$OUT/load.log"
   RAYON_NUM_THREADS=2 "$BIN" train --quiet --data "$DATA" --split manifest \
-    --model "$model" --clip-seconds 3 --channel "$channel" --lr "$lr" --batch-size 16 \
+    --model "$model" --clip-seconds 3 --channel "$channel" --db "$db" --lr "$lr" --batch-size 16 \
     --epochs "$epochs" --patience "$patience" --time-budget "$budget" --seed 0 \
     --cache "$CACHE" --out "$OUT/$name" >"$OUT/$name.stdout" 2>"$OUT/$name.stderr" || true
   "$BIN" eval --quiet --model "$OUT/$name" --split val --cache "$CACHE" \

@@ -42,6 +42,32 @@ fn eval_json(run: &Path, cache: &Path, out: &Path, extra: &[&str]) -> Value {
     serde_json::from_slice(&eval.stdout).expect("JSON summary")
 }
 
+/// `singerid train` for one epoch (batch 8) into `run`, after checking that it succeeded.
+fn train_one_epoch(data: &Path, split: &str, seed: &str, model: &str, cache: &Path, run: &Path) {
+    let trained = singerid(&[
+        "train",
+        "--data",
+        s(data),
+        "--split",
+        split,
+        "--seed",
+        seed,
+        "--model",
+        model,
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--cache",
+        s(cache),
+        "--out",
+        s(run),
+        "--quiet",
+    ]);
+    let stderr = String::from_utf8_lossy(&trained.stderr);
+    assert!(trained.status.success(), "train failed: {stderr}");
+}
+
 fn s(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
 }
@@ -63,31 +89,7 @@ fn songs_in(split_csv: &Path, part: &str) -> BTreeSet<String> {
 fn eval_split_test_replays_the_models_own_partition() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (run, cache) = (dir.path().join("run"), dir.path().join("cache"));
-    let trained = singerid(&[
-        "train",
-        "--data",
-        MINI,
-        "--split",
-        "song",
-        "--seed",
-        "3",
-        "--model",
-        "crnn",
-        "--epochs",
-        "1",
-        "--batch-size",
-        "8",
-        "--cache",
-        s(&cache),
-        "--out",
-        s(&run),
-        "--quiet",
-    ]);
-    assert!(
-        trained.status.success(),
-        "train failed: {}",
-        String::from_utf8_lossy(&trained.stderr)
-    );
+    train_one_epoch(Path::new(MINI), "song", "3", "crnn", &cache, &run);
     let test_songs = songs_in(&run.join("split.csv"), "test");
     assert!(!test_songs.is_empty(), "the song split has a test part");
 
@@ -233,31 +235,7 @@ fn eval_split_test_replays_an_album_split() {
         std::os::unix::fs::symlink(fixture.join(f[0]), &link).expect("symlink");
     }
     let (run, cache) = (dir.path().join("run"), dir.path().join("cache"));
-    let trained = singerid(&[
-        "train",
-        "--data",
-        s(&tree),
-        "--split",
-        "album",
-        "--seed",
-        "0",
-        "--model",
-        "mel_stats_linear",
-        "--epochs",
-        "1",
-        "--batch-size",
-        "8",
-        "--cache",
-        s(&cache),
-        "--out",
-        s(&run),
-        "--quiet",
-    ]);
-    assert!(
-        trained.status.success(),
-        "train failed: {}",
-        String::from_utf8_lossy(&trained.stderr)
-    );
+    train_one_epoch(&tree, "album", "0", "mel_stats_linear", &cache, &run);
     // split.csv: artist,album,split; each test album holds 1 or 2 clips here.
     let listing = std::fs::read_to_string(run.join("split.csv")).expect("split.csv");
     let test_albums: BTreeSet<String> = listing
