@@ -14,6 +14,8 @@
 //!   Data flows: [`backbone`] branches (input BN, conv blocks from [`blocks`]) -> optional
 //!   [`attention`] (FGNL or non-local) -> Keras GRU x2 -> Dense.
 //! - [`baseline`]: models outside the papers, e.g. the log-mel mean/std softmax regression.
+//! - [`separation`]: Open-Unmix (Stöter et al., JOSS 2019) for singing-voice separation, with
+//!   its PyTorch state-dict import.
 //! - [`import::keras`] loads the authors' Keras weights (fixture format) into a model;
 //!   [`checkpoint`] saves and loads any registered model as `model.safetensors` +
 //!   `config.json` (registry name + config), and still reads the first CRNN-only layout.
@@ -39,6 +41,7 @@ pub mod import;
 pub mod kernels;
 pub mod model;
 pub mod registry;
+pub mod separation;
 
 pub use attention::{
     Attention, FgnlConfig, KeySources, NonLocalConfig, Pairwise, Reweighting, Smoothing,

@@ -2,7 +2,7 @@
 //! then apply every table entry's converted variables, reporting every missing, unused or
 //! mis-shaped key by name.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use burn::module::Module;
@@ -56,11 +56,7 @@ pub fn import_weights<M: Module>(
 ) -> Result<(), ModelError> {
     let file = read_f32_safetensors(weights)?;
     // The burn-side shape of every tensor of the module, by path.
-    let targets: BTreeMap<String, Vec<usize>> = module
-        .collect(None, None, true)
-        .into_iter()
-        .map(|t| (t.name.clone(), t.shape.to_vec()))
-        .collect();
+    let targets = crate::import::tensor_shapes(&*module);
 
     let mut used = BTreeSet::new();
     let mut missing = Vec::new();
