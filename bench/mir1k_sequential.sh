@@ -18,6 +18,8 @@ mkdir -p "$OUT"
 cargo build --release -p singerid-cli
 
 # name model channel db lr epochs patience budget_minutes
+# (channel "separated": the voice separated from the mix by $SEPARATOR, default the shipped
+# models/open_unmix-mir1k.)
 # (crnn-mixture with fgnl_db was stopped after a minute on 2026-12-01 in favour of the power_db
 # runs, once the mel_stats_linear sweep had shown what the dB convention costs.)
 RUNS=(
@@ -27,6 +29,7 @@ RUNS=(
   "crnn-mixture-power_db crnn mix power_db 1e-3 100 10 25"
   "crnn-vocal-power_db crnn right power_db 1e-3 100 10 25"
   "crnn-mixture crnn mix fgnl_db 1e-3 100 10 25"
+  "crnn-separated-power_db crnn separated power_db 1e-3 100 10 25"
 )
 
 ( while true; do echo "$(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg)"; sleep 60; done ) \
@@ -38,8 +41,12 @@ for spec in "${RUNS[@]}"; do
   read -r name model channel db lr epochs patience budget <<<"$spec"
   if [ $# -gt 0 ] && [[ " $* " != *" $name "* ]]; then continue; fi
   echo "$(date -u +%FT%TZ) start $name" >>"$OUT/load.log"
+  source=(--channel "$channel")
+  if [ "$channel" = separated ]; then
+    source=(--channel mix --vocals separated --separator "${SEPARATOR:-models/open_unmix-mir1k}")
+  fi
   RAYON_NUM_THREADS=2 "$BIN" train --quiet --data "$DATA" --split manifest \
-    --model "$model" --clip-seconds 3 --channel "$channel" --db "$db" --lr "$lr" --batch-size 16 \
+    --model "$model" --clip-seconds 3 "${source[@]}" --db "$db" --lr "$lr" --batch-size 16 \
     --epochs "$epochs" --patience "$patience" --time-budget "$budget" --seed 0 \
     --cache "$CACHE" --out "$OUT/$name" >"$OUT/$name.stdout" 2>"$OUT/$name.stderr" || true
   "$BIN" eval --quiet --model "$OUT/$name" --split val --cache "$CACHE" \

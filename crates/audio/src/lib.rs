@@ -34,6 +34,7 @@ pub mod mel;
 pub mod preset;
 pub mod resample;
 pub mod stft;
+pub mod wav;
 
 pub use error::AudioError;
 pub use features::{

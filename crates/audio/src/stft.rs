@@ -159,6 +159,140 @@ impl StftPlan {
     }
 }
 
+/// A complex spectrogram, frame-major: `bins[t * n_bins + f]` is `X[f, t]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComplexSpectrogram {
+    /// `n_frames * n_bins` values, frame after frame.
+    pub bins: Vec<Complex<f32>>,
+    /// Frequency bins per frame, `1 + n_fft / 2`.
+    pub n_bins: usize,
+    /// Frames.
+    pub n_frames: usize,
+}
+
+impl ComplexSpectrogram {
+    /// `|X|`, frame-major like [`Self::bins`].
+    pub fn magnitude(&self) -> Vec<f32> {
+        self.bins.iter().map(|c| c.norm()).collect()
+    }
+}
+
+/// The centred complex STFT and its inverse (`torch.stft` / `torch.istft` with a periodic
+/// Hann window, `center=True`, reflect padding, `onesided=True`, not normalised), the
+/// analysis-synthesis pair of Open-Unmix's front end.
+///
+/// The inverse is the least-squares overlap-add of Griffin & Lim (1984): each inverse FFT frame
+/// is windowed again, summed, and divided by the summed squared window, so
+/// `inverse(forward(y), y.len())` gives back `y` to rounding wherever the squared windows
+/// overlap (every sample when `hop <= n_fft / 2`).
+pub struct ComplexStft {
+    n_fft: usize,
+    hop_length: usize,
+    window: Vec<f32>,
+    forward: Arc<dyn RealToComplex<f32>>,
+    inverse: Arc<dyn realfft::ComplexToReal<f32>>,
+}
+
+impl ComplexStft {
+    /// Plans the pair. `n_fft >= 2` and `1 <= hop_length <= n_fft` are the caller's to check.
+    pub fn new(n_fft: usize, hop_length: usize) -> Self {
+        let mut planner = RealFftPlanner::<f32>::new();
+        Self {
+            n_fft,
+            hop_length,
+            window: hann_window(n_fft).into_iter().map(|w| w as f32).collect(),
+            forward: planner.plan_fft_forward(n_fft),
+            inverse: planner.plan_fft_inverse(n_fft),
+        }
+    }
+
+    /// Frequency bins, `1 + n_fft / 2`.
+    pub fn n_bins(&self) -> usize {
+        self.n_fft / 2 + 1
+    }
+
+    /// Hop in samples.
+    pub fn hop_length(&self) -> usize {
+        self.hop_length
+    }
+
+    /// The STFT of `y` ([`n_frames`] frames; an empty `y` gives one all-zero frame).
+    pub fn forward(&self, y: &[f32]) -> ComplexSpectrogram {
+        let padded = pad_centered(y, self.n_fft, PadMode::Reflect);
+        let count = n_frames(y.len(), self.n_fft, self.hop_length);
+        let n_bins = self.n_bins();
+        let mut bins = Vec::with_capacity(count * n_bins);
+        let mut frame = self.forward.make_input_vec();
+        let mut spectrum = self.forward.make_output_vec();
+        let mut scratch = self.forward.make_scratch_vec();
+        for t in 0..count {
+            let segment = &padded[t * self.hop_length..t * self.hop_length + self.n_fft];
+            for ((out, &w), &x) in frame.iter_mut().zip(&self.window).zip(segment) {
+                *out = w * x;
+            }
+            // Buffer lengths come from the plan, so this cannot fail.
+            let planned =
+                self.forward
+                    .process_with_scratch(&mut frame, &mut spectrum, &mut scratch);
+            debug_assert!(planned.is_ok());
+            bins.extend_from_slice(&spectrum);
+        }
+        ComplexSpectrogram {
+            bins,
+            n_bins,
+            n_frames: count,
+        }
+    }
+
+    /// The signal of `length` samples whose STFT is closest to `spec` (see the type's docs).
+    /// Samples no frame covers are 0.
+    ///
+    /// # Panics
+    /// If `spec.n_bins` is not this plan's.
+    pub fn inverse(&self, spec: &ComplexSpectrogram, length: usize) -> Vec<f32> {
+        assert_eq!(
+            spec.n_bins,
+            self.n_bins(),
+            "ComplexStft::inverse: bin count"
+        );
+        let pad = self.n_fft / 2;
+        let total = (spec.n_frames.saturating_sub(1)) * self.hop_length + self.n_fft;
+        let mut sum = vec![0.0_f32; total.max(length + 2 * pad)];
+        let mut norm = vec![0.0_f32; sum.len()];
+        let mut spectrum = self.inverse.make_input_vec();
+        let mut frame = self.inverse.make_output_vec();
+        let mut scratch = self.inverse.make_scratch_vec();
+        let scale = 1.0 / self.n_fft as f32; // realfft's inverse is unnormalised
+        for t in 0..spec.n_frames {
+            spectrum.copy_from_slice(&spec.bins[t * spec.n_bins..(t + 1) * spec.n_bins]);
+            // A real signal's DC and Nyquist bins are real; drop any imaginary part as
+            // torch.istft (irfft) does.
+            spectrum[0].im = 0.0;
+            if self.n_fft % 2 == 0 {
+                spectrum[spec.n_bins - 1].im = 0.0;
+            }
+            let planned =
+                self.inverse
+                    .process_with_scratch(&mut spectrum, &mut frame, &mut scratch);
+            debug_assert!(planned.is_ok());
+            let start = t * self.hop_length;
+            for (k, (&x, &w)) in frame.iter().zip(&self.window).enumerate() {
+                sum[start + k] += x * scale * w;
+                norm[start + k] += w * w;
+            }
+        }
+        (pad..pad + length)
+            .map(|i| {
+                if norm[i] > 1e-11 {
+                    sum[i] / norm[i]
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +382,44 @@ mod tests {
             (got - expected).abs() / expected < 1e-5,
             "{got} vs {expected}"
         );
+    }
+
+    #[test]
+    fn complex_stft_round_trips() {
+        let y: Vec<f32> = (0..5000)
+            .map(|i| {
+                ((i as f32) * 0.031).sin() * 0.5 + ((i * 7919 % 101) as f32 / 101.0 - 0.5) * 0.1
+            })
+            .collect();
+        for (n_fft, hop) in [(1024, 512), (1024, 256), (64, 16)] {
+            let stft = ComplexStft::new(n_fft, hop);
+            let spec = stft.forward(&y);
+            assert_eq!(spec.n_frames, n_frames(y.len(), n_fft, hop));
+            let back = stft.inverse(&spec, y.len());
+            let err = y
+                .iter()
+                .zip(&back)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(err < 1e-5, "n_fft {n_fft} hop {hop}: max error {err}");
+        }
+    }
+
+    #[test]
+    fn complex_stft_magnitude_is_the_square_root_of_the_power() {
+        let y: Vec<f32> = (0..3000).map(|i| ((i as f32) * 0.2).cos()).collect();
+        let spec = ComplexStft::new(256, 64).forward(&y);
+        let (power, frames) = StftPlan::new(256, 64, PadMode::Reflect).power_spectrogram(&y);
+        assert_eq!(frames, spec.n_frames);
+        let magnitude = spec.magnitude();
+        for t in 0..frames {
+            for f in 0..spec.n_bins {
+                let (a, b) = (magnitude[t * spec.n_bins + f], power[f * frames + t].sqrt());
+                assert!(
+                    (a - b).abs() <= 1e-4 * b.max(1.0),
+                    "t {t} f {f}: {a} vs {b}"
+                );
+            }
+        }
     }
 }

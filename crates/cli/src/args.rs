@@ -55,6 +55,15 @@ pub enum Command {
     /// after the last completed epoch and gives the same result as an unbroken run. The CPU
     /// backend uses one thread per core; set RAYON_NUM_THREADS to use fewer.
     Train(crate::commands::train::TrainArgs),
+    /// Train the Open-Unmix vocal separator on stereo stems (left = accompaniment, right =
+    /// voice, as MIR-1K's files), keeping the epoch of best validation GNSDR.
+    ///
+    /// Each step draws random crops of a clip's voice and (with probability --remix) another
+    /// clip's accompaniment, with random gains, and fits the network's vocal magnitude to the
+    /// voice's by mean squared error (Open-Unmix's recipe). After every epoch the validation
+    /// clips are separated whole and scored by GNSDR (BSS Eval v3). Killing it is safe:
+    /// rerunning the same command resumes after the last completed epoch.
+    TrainSeparator(crate::commands::train_separator::TrainSeparatorArgs),
     /// Score a trained model on a dataset split as the FGNL paper does, and write a report.
     ///
     /// Loads the bundle, computes missing features into the cache with the bundle's feature
@@ -84,6 +93,17 @@ pub enum Command {
     /// FGNL paper's Table 1. Rerunning the same command skips finished cells and resumes the
     /// unfinished one.
     Reproduce(crate::commands::reproduce::ReproduceArgs),
+    /// Split audio files into vocals and accompaniment with the Open-Unmix separator, or score
+    /// a separator on a dataset split (--eval).
+    ///
+    /// Each channel is resampled to the separator's rate (16 kHz), separated (STFT, network,
+    /// Wiener mask on the complex mixture, inverse STFT) and resampled back, so the stems have
+    /// the input's rate, channels and length. The network runs in 60-second chunks, so its
+    /// memory does not grow with the file. A bad file gets one error line; the others go on
+    /// and the exit status is 2. With --eval DATA: BSS Eval v3 (mir_eval-exact) SDR / SIR /
+    /// SAR per clip and GNSDR / GSIR / GSAR of the separator, the ideal ratio mask (upper
+    /// bound) and the mixture itself, written as a report.
+    Separate(crate::commands::separate::SeparateArgs),
     /// The demo: evaluate the shipped CRNN_FGNL model on the MIR-1K validation songs (frame and
     /// song level F1, report with confusion matrices and t-SNE in `target/demo/eval/`) and name
     /// the singer of a few validation recordings. Run from the repository root with

@@ -21,9 +21,11 @@ fn main() -> ExitCode {
         Command::Features(features) => commands::features::run(features, &args.global),
         Command::Presets(presets) => commands::presets::run(presets).map(|()| true),
         Command::Train(train) => commands::train::run(train, &args.global),
+        Command::TrainSeparator(a) => commands::train_separator::run(a, &args.global),
         Command::Eval(eval) => commands::eval::run(eval, &args.global),
         Command::Identify(identify) => commands::identify::run(identify, &args.global),
         Command::Reproduce(reproduce) => commands::reproduce::run(reproduce, &args.global),
+        Command::Separate(separate) => commands::separate::run(separate, &args.global),
         Command::Demo(demo) => commands::demo::run(demo, &args.global),
     };
     match result {

@@ -62,6 +62,8 @@ fn untrained_bundle(dir: &Path) -> (PathBuf, usize) {
         clip_frames: CLIP_FRAMES,
         last_clip: LastClip::Keep,
         provenance: serde_json::json!({"note": "untrained test bundle"}),
+        separator: None,
+        unknown_below: None,
     };
     let path = dir.join("bundle");
     bundle::save(&model, &meta, &path).expect("save bundle");
@@ -262,7 +264,7 @@ fn identify_reports_each_file_and_fails_bad_ones_alone() {
     let mut lines = stdout.lines();
     assert_eq!(
         lines.next(),
-        Some("path,singer,vote_share,clip_index,start_s,end_s,clip_singer,probability")
+        Some("path,singer,confidence,vote_share,clip_index,start_s,end_s,clip_singer,probability")
     );
     let rows: Vec<&str> = lines.collect();
     assert!(rows.len() >= 4, "{stdout}");

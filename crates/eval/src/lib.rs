@@ -10,7 +10,8 @@
 //!   t-SNE scatter as PNG) and [`tsne`](mod@tsne) (exact, seeded t-SNE).
 //! - [`reproduce`]: the paper's grid of runs and its Table 1 layout.
 //! - [`separation`]: BSS Eval v3 SDR / SIR / SAR (mir_eval-exact), NSDR and the length-weighted
-//!   GNSDR / GSIR / GSAR of the singing-voice separation literature.
+//!   GNSDR / GSIR / GSAR of the singing-voice separation literature;
+//!   [`separation_report`] the report of `separate --eval` (several systems on the same clips).
 //!
 //! Data flows: [`Predictions`] -> [`evaluate()`] -> [`Evaluation`] -> [`write_report`].
 //! [`Error`] is the one error type.
@@ -23,6 +24,7 @@ pub mod predictions;
 pub mod report;
 pub mod reproduce;
 pub mod separation;
+pub mod separation_report;
 pub mod tsne;
 pub mod vote;
 

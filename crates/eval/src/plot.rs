@@ -416,3 +416,156 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let margin = (hi - lo) * 0.05;
     (lo - margin, hi + margin)
 }
+
+/// Each series' values sorted in ascending order and drawn against their rank (a "per-clip"
+/// distribution plot: one line per system, the higher the better for dB scores).
+///
+/// # Errors
+/// [`Error::NoSamples`] when every series is empty; [`Error::Io`] when the file cannot be
+/// written.
+pub fn sorted_series_png(
+    path: &Path,
+    title: &str,
+    y_desc: &str,
+    series: &[(&str, Vec<f64>)],
+) -> Result<(), Error> {
+    let longest = series.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+    if longest == 0 {
+        return Err(Error::NoSamples);
+    }
+    let (lo, hi) = bounds(series.iter().flat_map(|(_, v)| v.iter().copied()));
+    let colours = palette(series.len());
+    render_png(path, (900, 500), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, 20.0))
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..(longest as f64), lo..hi)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("clips, sorted by score")
+            .y_desc(y_desc)
+            .label_style((FONT, 13.0))
+            .axis_desc_style((FONT, 15.0))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for ((name, values), colour) in series.iter().zip(colours) {
+            let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+            sorted.sort_by(f64::total_cmp);
+            let data: Vec<(f64, f64)> = sorted
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (i as f64, v))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(data, colour.stroke_width(2)))
+                .map_err(|e| e.to_string())?
+                .label(*name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .label_font((FONT, 13.0))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })
+}
+
+/// matplotlib's "magma" colour map through five of its colours, linearly interpolated:
+/// black (0) -> purple -> red -> orange -> pale yellow (1).
+fn magma(x: f32) -> RGBColor {
+    const STOPS: [[f32; 3]; 5] = [
+        [0.0, 0.0, 4.0],
+        [81.0, 18.0, 124.0],
+        [183.0, 55.0, 121.0],
+        [252.0, 137.0, 97.0],
+        [252.0, 253.0, 191.0],
+    ];
+    let position = x.clamp(0.0, 1.0) * (STOPS.len() - 1) as f32;
+    let i = (position.floor() as usize).min(STOPS.len() - 2);
+    let t = position - i as f32;
+    let channel = |c: usize| (STOPS[i][c] + t * (STOPS[i + 1][c] - STOPS[i][c])).round() as u8;
+    RGBColor(channel(0), channel(1), channel(2))
+}
+
+/// One spectrogram panel for [`spectrograms_png`]: dB values, bins-major
+/// (`db[f * frames + t]`, low frequencies first).
+pub struct SpectrogramPanel<'a> {
+    /// The panel's caption.
+    pub title: &'a str,
+    /// `bins * frames` values in dB.
+    pub db: &'a [f32],
+    /// Frequency bins.
+    pub bins: usize,
+    /// Frames.
+    pub frames: usize,
+}
+
+/// Spectrograms stacked vertically, one pixel per (frame, bin), low frequencies at the bottom,
+/// all panels on one colour scale from `floor_db` to the loudest value (dark = quiet).
+///
+/// # Errors
+/// [`Error::NoSamples`] for no panels or an empty one; [`Error::LengthMismatch`] when a
+/// panel's values are not `bins * frames`; [`Error::Io`] when the file cannot be written.
+pub fn spectrograms_png(
+    path: &Path,
+    panels: &[SpectrogramPanel<'_>],
+    floor_db: f32,
+) -> Result<(), Error> {
+    if panels.is_empty() || panels.iter().any(|p| p.bins == 0 || p.frames == 0) {
+        return Err(Error::NoSamples);
+    }
+    for panel in panels {
+        if panel.db.len() != panel.bins * panel.frames {
+            return Err(Error::LengthMismatch {
+                what: "spectrogram values vs bins x frames",
+                left: panel.db.len(),
+                right: panel.bins * panel.frames,
+            });
+        }
+    }
+    let top = panels
+        .iter()
+        .flat_map(|p| p.db.iter().copied())
+        .filter(|v| v.is_finite())
+        .fold(f32::NEG_INFINITY, f32::max);
+    let caption = 28;
+    let width = panels.iter().map(|p| p.frames).max().unwrap_or(1) as u32 + 20;
+    let height: u32 = panels
+        .iter()
+        .map(|p| (p.bins + caption) as u32)
+        .sum::<u32>()
+        + 10;
+    render_png(path, (width, height), |root| {
+        let mut y0 = 0_i32;
+        for panel in panels {
+            root.draw(&Text::new(
+                panel.title.to_owned(),
+                (10, y0 + 6),
+                (FONT, 16.0).into_font(),
+            ))
+            .map_err(|e| e.to_string())?;
+            let base = y0 + caption as i32;
+            for f in 0..panel.bins {
+                for t in 0..panel.frames {
+                    let v = panel.db[f * panel.frames + t];
+                    let x = ((v - floor_db) / (top - floor_db).max(1e-6)).clamp(0.0, 1.0);
+                    let colour = magma(x);
+                    let y = base + (panel.bins - 1 - f) as i32;
+                    root.draw_pixel((10 + t as i32, y), &colour)
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            y0 = base + panel.bins as i32;
+        }
+        Ok(())
+    })
+}

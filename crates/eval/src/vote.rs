@@ -405,3 +405,92 @@ mod tests {
         );
     }
 }
+
+/// A file's decision with its confidence: the vote's winner and the winner's mean probability
+/// over the file's clips (`None` for no clips).
+pub fn decide_with_confidence(probs: &[&[f32]]) -> Option<(usize, f32)> {
+    let decisions: Vec<ClipDecision> = probs
+        .iter()
+        .filter_map(|p| ClipDecision::from_probs(p))
+        .collect();
+    let winner = vote(&decisions)?;
+    let confidence = probs
+        .iter()
+        .map(|p| p.get(winner).copied().unwrap_or(0.0))
+        .sum::<f32>()
+        / probs.len() as f32;
+    Some((winner, confidence))
+}
+
+/// Share of correctly named recordings that a calibrated `unknown` threshold keeps.
+pub const UNKNOWN_KEEPS_CORRECT: f64 = 0.95;
+
+/// The `unknown` threshold calibrated on validation predictions: each recording is decided by
+/// [`decide_with_confidence`]; the threshold is the confidence below which only
+/// `1 - UNKNOWN_KEEPS_CORRECT` of the correctly named recordings fall (their 5th percentile),
+/// so answers less confident than nearly every right answer on validation become `unknown`.
+/// `None` when no recording with a known singer was named correctly.
+pub fn calibrate_unknown(predictions: &crate::Predictions) -> Option<f32> {
+    let mut by_recording: std::collections::BTreeMap<&str, Vec<&crate::ClipPrediction>> =
+        std::collections::BTreeMap::new();
+    for clip in &predictions.clips {
+        by_recording.entry(&clip.recording).or_default().push(clip);
+    }
+    let mut correct: Vec<f32> = by_recording
+        .values()
+        .filter_map(|clips| {
+            let label = clips[0].label?;
+            let probs: Vec<&[f32]> = clips.iter().map(|c| c.probs.as_slice()).collect();
+            let (winner, confidence) = decide_with_confidence(&probs)?;
+            (winner == label).then_some(confidence)
+        })
+        .collect();
+    if correct.is_empty() {
+        return None;
+    }
+    correct.sort_by(f32::total_cmp);
+    let k = ((1.0 - UNKNOWN_KEEPS_CORRECT) * correct.len() as f64).floor() as usize;
+    Some(correct[k.min(correct.len() - 1)])
+}
+
+#[cfg(test)]
+mod calibration_tests {
+    use super::*;
+    use crate::{ClipPrediction, Predictions};
+
+    fn clip(recording: &str, label: usize, probs: [f32; 2]) -> ClipPrediction {
+        ClipPrediction {
+            recording: recording.into(),
+            song: recording.into(),
+            singer: String::new(),
+            label: Some(label),
+            clip_index: 0,
+            start_frame: 0,
+            probs: probs.to_vec(),
+            embedding: vec![],
+        }
+    }
+
+    /// 20 recordings named correctly with confidences 0.55, 0.57, ..., 0.93 and one named
+    /// wrongly (ignored): the threshold is the sorted correct confidences' entry
+    /// floor(0.05 * 20) = 1, 0.57, which keeps 19 of the 20 right answers (95 %).
+    #[test]
+    fn threshold_keeps_95_percent_of_right_answers() {
+        let mut clips: Vec<ClipPrediction> = (0..20)
+            .map(|i| {
+                let p = 0.55 + 0.02 * i as f32;
+                clip(&format!("r{i:02}"), 0, [p, 1.0 - p])
+            })
+            .collect();
+        clips.push(clip("wrong", 1, [0.99, 0.01]));
+        let predictions = Predictions {
+            classes: vec!["a".into(), "b".into()],
+            clips,
+            ..Default::default()
+        };
+        let t = calibrate_unknown(&predictions).expect("threshold");
+        assert!((t - 0.57).abs() < 1e-6, "{t}");
+        let kept = (0..20).filter(|i| 0.55 + 0.02 * *i as f32 >= t).count();
+        assert_eq!(kept, 19);
+    }
+}

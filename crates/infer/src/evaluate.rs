@@ -48,6 +48,8 @@ pub struct EvalRequest {
 pub struct EvalOutcome {
     /// The model's registry name.
     pub model: String,
+    /// The model's vocal source ([`Bundle::vocals`]).
+    pub vocals: String,
     /// The dataset evaluated.
     pub data: PathBuf,
     /// The split scored.
@@ -84,6 +86,14 @@ pub fn evaluate_split(
     let meta = &bundle.meta;
     let mut config = meta.features;
     if let Some(channel) = request.channel {
+        if bundle.separator.is_some() && channel != singerid_audio::Channel::Mix {
+            return Err(Error::Evaluation(format!(
+                "{} was trained on vocals separated from the channel mix; --channel {} does not \
+                 apply to it",
+                request.model_dir.display(),
+                channel.name()
+            )));
+        }
         config.channel = channel;
     }
     config.validate()?;
@@ -106,7 +116,7 @@ pub fn evaluate_split(
     let own = record
         .as_ref()
         .filter(|r| same_path(&r.dataset, &data) || request.data.is_none());
-    let (split, recordings, split_source) = select(&dataset, own, request.split.as_deref())?;
+    let (split, mut recordings, split_source) = select(&dataset, own, request.split.as_deref())?;
     if recordings.is_empty() {
         return Err(Error::Evaluation(format!(
             "no recordings in split `{split}` of {}",
@@ -115,13 +125,29 @@ pub fn evaluate_split(
     }
     tracing::info!(recordings = recordings.len(), split, "evaluating");
 
+    // A model trained on separated vocals is scored on vocals separated the same way.
+    let mut failed: BTreeSet<PathBuf> = BTreeSet::new();
+    if let Some(separator) = &bundle.separator {
+        let problems = singerid_train::vocals::separate_recordings(
+            &mut recordings,
+            separator,
+            &config,
+            &request.cache.dir,
+            progress,
+        );
+        for (i, message) in problems {
+            tracing::error!("{message}");
+            failed.insert(recordings[i].path.clone());
+        }
+    }
     let (cache, outcomes) =
         singerid_data::cache::fill(&recordings, &config, &request.cache, progress)?;
-    let failed: BTreeSet<PathBuf> = outcomes
-        .iter()
-        .filter(|o| matches!(o.outcome, Outcome::Failed(_)))
-        .map(|o| o.path.clone())
-        .collect();
+    failed.extend(
+        outcomes
+            .iter()
+            .filter(|o| matches!(o.outcome, Outcome::Failed(_)))
+            .map(|o| o.path.clone()),
+    );
     let usable: Vec<Recording> = recordings
         .iter()
         .filter(|r| !failed.contains(&r.path))
@@ -199,6 +225,7 @@ pub fn evaluate_split(
     let report = write_report(&request.out, &evaluation, &predictions, &info)?;
     Ok(EvalOutcome {
         model: model_name,
+        vocals: bundle.vocals(),
         data,
         split,
         split_source,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::Serialize;
-use singerid_audio::{LogMel, features_from_file};
+use singerid_audio::{LogMel, Signal, load, log_mel};
 use singerid_data::clip::LastClip;
 use singerid_data::{Progress, Recording};
 use singerid_eval::Predictions;
@@ -61,13 +61,29 @@ pub struct ClipLine {
     pub probability: f32,
 }
 
+/// A file's vocal source is quieter than this where it is loudest ([`Signal::active_level_db`],
+/// dB re full scale): no voice is found and the answer is `unknown`.
+pub const NO_VOICE_DB: f32 = -50.0;
+
+/// The answer when the evidence is too weak to name a singer.
+pub const UNKNOWN: &str = "unknown";
+
 /// The decision for one file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FileResult {
     /// The file.
     pub path: PathBuf,
-    /// The vote's winner.
+    /// The vote's winner, or [`UNKNOWN`] (see `unknown_reason`).
     pub singer: String,
+    /// Why the answer is `unknown`: no voice found, or a confidence below the model's
+    /// calibrated threshold. None when a singer is named.
+    pub unknown_reason: Option<String>,
+    /// The vote's winner even when the answer is `unknown`.
+    pub best_guess: String,
+    /// The winner's mean clip probability.
+    pub confidence: f32,
+    /// The vocal source's level where it is loudest, dB re full scale.
+    pub voice_level_db: f32,
     /// Votes for the winner / votes counted.
     pub vote_share: f64,
     /// Votes for the winner.
@@ -145,22 +161,34 @@ pub fn identify(
     }
     progress.start("identify", Some(files.len() as u64));
     for chunk in files.chunks(options.files_per_chunk.max(1)) {
-        let features: Vec<(PathBuf, Result<LogMel, String>)> = chunk
+        let features: Vec<(PathBuf, Result<(LogMel, f32), String>)> = chunk
             .par_iter()
             .map(|path| {
-                let result = features_from_file(path, &config).map_err(|e| e.to_string());
+                // The vocal source: the bundle's separator on the channel mix, or the channel.
+                let result = match &bundle.separator {
+                    Some(separator) => {
+                        singerid_train::vocals::separated_signal(path, separator, &config)
+                    }
+                    None => load(path, &config),
+                }
+                .and_then(|signal: Signal| {
+                    Ok((log_mel(&signal, &config)?, signal.active_level_db()))
+                })
+                .map_err(|e| e.to_string());
                 progress.advance(1);
                 (path.clone(), result)
             })
             .collect();
         let mut items = Vec::new();
+        let mut levels = Vec::new();
         for (path, result) in features {
             let error = match result {
-                Ok(mel) if mel.n_frames >= meta.clip_frames => {
+                Ok((mel, level)) if mel.n_frames >= meta.clip_frames => {
                     items.push((recording_for(&path), mel));
+                    levels.push(level);
                     continue;
                 }
-                Ok(mel) => format!(
+                Ok((mel, _)) => format!(
                     "too short: {:.2} s of audio, one clip needs {:.2} s ({} frames)",
                     mel.n_frames as f64 * seconds_per_frame,
                     clip_seconds,
@@ -183,7 +211,13 @@ pub fn identify(
             seconds_per_frame,
         );
         let predictions = predict(&*bundle.model, &set, options.batch_size.max(1));
-        let results = decide(&order, &predictions, options.top_k);
+        let results = decide(
+            &order,
+            &levels,
+            &predictions,
+            options.top_k,
+            meta.unknown_below,
+        );
         on_chunk(&results);
         out.files.extend(results);
     }
@@ -205,11 +239,20 @@ fn recording_for(path: &Path) -> Recording {
 }
 
 /// Groups clip predictions by file (in `order`) and applies the paper's vote to each.
-fn decide(order: &[PathBuf], p: &Predictions, top_k: usize) -> Vec<FileResult> {
+/// `levels[i]` is the active level of `order[i]`'s vocal source; `unknown_below` the model's
+/// calibrated confidence threshold.
+fn decide(
+    order: &[PathBuf],
+    levels: &[f32],
+    p: &Predictions,
+    top_k: usize,
+    unknown_below: Option<f32>,
+) -> Vec<FileResult> {
     let name = |class: usize| p.classes.get(class).cloned().unwrap_or_default();
     order
         .iter()
-        .filter_map(|path| {
+        .zip(levels)
+        .filter_map(|(path, &level)| {
             let key = path.display().to_string();
             let clips: Vec<_> = p.clips.iter().filter(|c| c.recording == key).collect();
             let decisions: Vec<ClipDecision> = clips
@@ -232,6 +275,7 @@ fn decide(order: &[PathBuf], p: &Predictions, top_k: usize) -> Vec<FileResult> {
                     *m += v / clips.len() as f32;
                 }
             }
+            let confidence = mean.get(winner).copied().unwrap_or(0.0);
             // The ranking agrees with the decision: the vote's winner first, then by votes among
             // the counted clips, then by mean probability.
             let votes_for = |class: usize| counted.iter().filter(|&&c| c == class).count();
@@ -265,9 +309,28 @@ fn decide(order: &[PathBuf], p: &Predictions, top_k: usize) -> Vec<FileResult> {
                     })
                 })
                 .collect();
+            let unknown_reason = if !(level >= NO_VOICE_DB) {
+                Some(format!(
+                    "no voice found (the vocal source peaks at {level:.0} dBFS, below {NO_VOICE_DB:.0})"
+                ))
+            } else {
+                unknown_below.filter(|&t| confidence < t).map(|t| {
+                    format!(
+                        "low confidence ({confidence:.2}, below the {t:.2} calibrated on validation)"
+                    )
+                })
+            };
             Some(FileResult {
                 path: path.clone(),
-                singer: name(winner),
+                singer: if unknown_reason.is_some() {
+                    UNKNOWN.to_owned()
+                } else {
+                    name(winner)
+                },
+                unknown_reason,
+                best_guess: name(winner),
+                confidence,
+                voice_level_db: level,
                 vote_share: votes as f64 / counted.len().max(1) as f64,
                 votes,
                 counted: counted.len(),
@@ -318,12 +381,73 @@ mod tests {
             seconds_per_frame: 0.032,
             clips,
         };
-        let results = decide(std::slice::from_ref(&path), &predictions, 3);
+        let results = decide(std::slice::from_ref(&path), &[-20.0], &predictions, 3, None);
         let r = &results[0];
         assert_eq!(r.singer, "a");
         assert_eq!((r.votes, r.counted, r.confident_vote), (2, 2, true));
         let order: Vec<&str> = r.top.iter().map(|t| t.singer.as_str()).collect();
         assert_eq!(order, ["a", "c", "b"]);
         assert!((r.top[1].probability - 0.495).abs() < 1e-6);
+    }
+
+    fn one_file(probs: &[[f32; 2]]) -> (PathBuf, Predictions) {
+        let path = PathBuf::from("x.wav");
+        let clips = probs
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ClipPrediction {
+                recording: path.display().to_string(),
+                song: path.display().to_string(),
+                singer: String::new(),
+                label: None,
+                clip_index: i,
+                start_frame: i * 94,
+                probs: p.to_vec(),
+                embedding: Vec::new(),
+            })
+            .collect();
+        let predictions = Predictions {
+            classes: vec!["a".into(), "b".into()],
+            clip_frames: 94,
+            seconds_per_frame: 0.032,
+            clips,
+        };
+        (path, predictions)
+    }
+
+    /// Issue 13: `unknown` when no voice is found (the level below NO_VOICE_DB, or -inf for
+    /// digital silence) or when the winner's mean probability (here 0.6) is below the
+    /// model's calibrated threshold; otherwise the winner, with the same best guess.
+    #[test]
+    fn weak_evidence_answers_unknown() {
+        let (path, p) = one_file(&[[0.7, 0.3], [0.5, 0.5]]);
+        let order = std::slice::from_ref(&path);
+        let named = &decide(order, &[-20.0], &p, 2, Some(0.55))[0];
+        assert_eq!(
+            (named.singer.as_str(), named.unknown_reason.as_ref()),
+            ("a", None)
+        );
+        assert!((named.confidence - 0.6).abs() < 1e-6);
+        let unsure = &decide(order, &[-20.0], &p, 2, Some(0.65))[0];
+        assert_eq!(unsure.singer, UNKNOWN);
+        assert_eq!(unsure.best_guess, "a");
+        assert!(
+            unsure
+                .unknown_reason
+                .as_deref()
+                .unwrap_or("")
+                .contains("low confidence")
+        );
+        for level in [f32::NEG_INFINITY, NO_VOICE_DB - 1.0] {
+            let silent = &decide(order, &[level], &p, 2, None)[0];
+            assert_eq!(silent.singer, UNKNOWN);
+            assert!(
+                silent
+                    .unknown_reason
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("no voice found")
+            );
+        }
     }
 }

@@ -10,6 +10,8 @@
 //! - [`evaluate`]: a model on a split of a dataset (by default the model's own partition, as its
 //!   bundle records) -> scores and a report folder.
 //! - [`reproduce`](mod@reproduce): the paper's grid of training runs and Table 1.
+//! - [`separate`](mod@separate): audio -> vocals and accompaniment stems (the Open-Unmix
+//!   separator), and the separation report (GNSDR) on a dataset split.
 //!
 //! Long steps report to a [`singerid_data::Progress`]; per-file problems are part of the
 //! results, never errors. [`Error`] is the one error type.
@@ -19,6 +21,7 @@ pub mod error;
 pub mod evaluate;
 pub mod identify;
 pub mod reproduce;
+pub mod separate;
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +30,10 @@ pub use error::Error;
 pub use evaluate::{EvalOutcome, EvalRequest, evaluate_split};
 pub use identify::{FileResult, Identification, IdentifyOptions, identify};
 pub use reproduce::{GridObserver, ReproduceRequest, reproduce};
+pub use separate::{
+    DEFAULT_SEPARATOR, SeparatedFile, default_separator, load_separator, separate_files,
+    separation_report,
+};
 pub use singerid_train::Bundle;
 
 /// The shipped model used when no model is named: its folder under `models/`.
@@ -39,7 +46,15 @@ pub const DEFAULT_MODEL: &str = "mel_stats_linear-mir1k";
 /// # Errors
 /// [`Error::NoDefaultModel`] naming the places searched.
 pub fn default_model() -> Result<PathBuf, Error> {
-    let relative = Path::new("models").join(DEFAULT_MODEL);
+    find_shipped(DEFAULT_MODEL)
+}
+
+/// `models/<name>` in the current folder or in the nearest folder above the running program.
+///
+/// # Errors
+/// [`Error::NoDefaultModel`] naming the places searched.
+pub(crate) fn find_shipped(name: &str) -> Result<PathBuf, Error> {
+    let relative = Path::new("models").join(name);
     let mut searched = vec![relative.clone()];
     if relative.is_dir() {
         return Ok(relative);

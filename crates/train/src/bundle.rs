@@ -42,6 +42,16 @@ pub struct BundleMeta {
     /// Free-form provenance: data, split, command, metrics (written into model cards).
     #[serde(default)]
     pub provenance: serde_json::Value,
+    /// The separator whose vocals the model was trained on; its copy is the bundle's
+    /// `separator/` folder. None: the feature config's channel of each file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub separator: Option<crate::vocals::SeparatorRecord>,
+    /// Files whose answer is less confident than this (the vote winner's mean clip
+    /// probability) are named `unknown`; calibrated on the validation recordings
+    /// ([`singerid_eval::vote::calibrate_unknown`]). None: never (no validation data, or a
+    /// bundle from before the calibration existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_below: Option<f32>,
 }
 
 /// A model with its metadata.
@@ -51,12 +61,29 @@ pub struct Bundle {
     pub model: Box<dyn SingerModel>,
     /// Its metadata.
     pub meta: BundleMeta,
+    /// The separator its input goes through first (from the bundle's `separator/`), when the
+    /// model was trained on separated vocals.
+    pub separator: Option<singerid_models::separation::Separator>,
 }
 
 /// Saves `model` and `meta` into the folder `dir`, atomically replacing any bundle there.
 ///
 /// # Errors
 /// [`Error::Io`], [`Error::Model`] naming the file.
+impl Bundle {
+    /// Where the model's input comes from: `channel <name>` (the feature config's channel of
+    /// each file) or `separated by <separator id>`.
+    pub fn vocals(&self) -> String {
+        match &self.separator {
+            Some(separator) => format!("separated by {}", separator.id()),
+            None => format!("channel {}", self.meta.features.channel.name()),
+        }
+    }
+}
+
+/// The bundle's copy of its separator (see [`BundleMeta::separator`]).
+pub const SEPARATOR_DIR: &str = "separator";
+
 pub fn save(model: &dyn SingerModel, meta: &BundleMeta, dir: &Path) -> Result<(), Error> {
     let parent = dir
         .parent()
@@ -72,6 +99,18 @@ pub fn save(model: &dyn SingerModel, meta: &BundleMeta, dir: &Path) -> Result<()
         .tempdir_in(parent)
         .map_err(Error::io(parent))?;
     checkpoint::save(model, staging.path())?;
+    if let Some(record) = &meta.separator {
+        let source = crate::vocals::resolve_separator_dir(&record.source);
+        let target = staging.path().join(SEPARATOR_DIR);
+        std::fs::create_dir_all(&target).map_err(Error::io(&target))?;
+        for file in [
+            singerid_models::separation::separator::SEPARATOR_FILE,
+            singerid_models::separation::separator::SEPARATOR_WEIGHTS,
+        ] {
+            std::fs::copy(source.join(file), target.join(file))
+                .map_err(Error::io(&source.join(file)))?;
+        }
+    }
     let meta_path = staging.path().join(META_FILE);
     let json = serde_json::to_string_pretty(meta).map_err(|e| Error::Json {
         path: meta_path.clone(),
@@ -163,5 +202,27 @@ pub fn load(dir: &Path, device: &Device) -> Result<Bundle, Error> {
             ),
         });
     }
-    Ok(Bundle { model, meta })
+    let separator = match &meta.separator {
+        Some(record) => {
+            let folder = dir.join(SEPARATOR_DIR);
+            let separator = singerid_models::separation::Separator::load(&folder, device)?;
+            if separator.id() != record.id {
+                return Err(Error::Bundle {
+                    path: folder,
+                    message: format!(
+                        "separator weights {} are not the ones the model was trained with ({})",
+                        separator.id(),
+                        record.id
+                    ),
+                });
+            }
+            Some(separator)
+        }
+        None => None,
+    };
+    Ok(Bundle {
+        model,
+        meta,
+        separator,
+    })
 }

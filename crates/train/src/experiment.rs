@@ -46,8 +46,12 @@ pub struct ExperimentSpec {
     pub clip_seconds: f64,
     /// Whether the last full clip of each recording is dropped (the authors' code did).
     pub last_clip: LastClip,
-    /// The feature config, including the channel (the vocal source).
+    /// The feature config, including the channel (the vocal source when `separator` is None).
     pub features: FeatureConfig,
+    /// Train on the voice separated from the channel mix by this separator folder (or a
+    /// `train-separator` run folder) instead of the channel itself; the model's bundle then
+    /// holds a copy of the separator and `eval` / `identify` separate their input the same way.
+    pub separator: Option<PathBuf>,
     /// Where features are cached.
     pub cache: CacheOptions,
     /// Adam's learning rate.
@@ -266,7 +270,7 @@ pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepare
         features.hop_length,
     )
     .map_err(|e| invalid(format!("clip length {} s: {e}", spec.clip_seconds)))?;
-    let dataset = Dataset::open(&spec.data)?;
+    let mut dataset = Dataset::open(&spec.data)?;
     if dataset.recordings.is_empty() {
         return Err(invalid(format!(
             "no usable audio files found in {}",
@@ -277,6 +281,40 @@ pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepare
     for problem in &dataset.problems {
         tracing::error!("{problem}");
     }
+    let separator = match &spec.separator {
+        Some(dir) => {
+            if features.channel != singerid_audio::Channel::Mix {
+                return Err(invalid(format!(
+                    "separated vocals are taken from the channel mix; the channel is {}, set \
+                     it to mix",
+                    features.channel.name()
+                )));
+            }
+            let (separator, dir) = crate::vocals::load_separator(dir)?;
+            let failed = crate::vocals::separate_recordings(
+                &mut dataset.recordings,
+                &separator,
+                &features,
+                &spec.cache.dir,
+                progress,
+            );
+            for (_, message) in &failed {
+                tracing::error!("{message}");
+                problems.push(message.clone());
+            }
+            let bad: std::collections::HashSet<usize> = failed.iter().map(|(i, _)| *i).collect();
+            let mut index = 0;
+            dataset.recordings.retain(|_| {
+                index += 1;
+                !bad.contains(&(index - 1))
+            });
+            Some(crate::vocals::SeparatorRecord {
+                id: separator.id(),
+                source: std::path::absolute(&dir).unwrap_or(dir),
+            })
+        }
+        None => None,
+    };
     let mode = spec
         .split
         .unwrap_or(if dataset.recordings.iter().any(|r| r.split.is_some()) {
@@ -378,6 +416,7 @@ pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepare
         classes: classes.clone(),
         features,
         data: serde_json::to_value(&record).map_err(|e| invalid(e.to_string()))?,
+        separator,
     };
     Ok(Prepared {
         dataset,

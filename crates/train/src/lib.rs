@@ -11,6 +11,10 @@
 //! - [`predict`](mod@predict): a model on a [`ClipSet`] -> [`singerid_eval::Predictions`]
 //!   (softmax and embedding per clip); the trainer validates with it, and `singerid-infer`
 //!   identifies and evaluates with it.
+//! - [`separation`]: training the Open-Unmix separator on stereo stems (left =
+//!   accompaniment, right = voice), selected on validation GNSDR.
+//! - [`vocals`]: the vocal source: a channel of each file, or the voice separated by a
+//!   separator (cached as audio, copied into the model's bundle so eval and identify replay it).
 //! - [`bundle`]: a trained model with what it needs to be used (classes, feature config, clip
 //!   length), saved and loaded atomically.
 //!
@@ -23,7 +27,9 @@ pub mod clips;
 pub mod error;
 pub mod experiment;
 pub mod predict;
+pub mod separation;
 pub mod trainer;
+pub mod vocals;
 
 pub use bundle::{Bundle, BundleMeta};
 pub use clips::ClipSet;

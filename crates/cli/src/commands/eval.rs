@@ -61,6 +61,7 @@ pub struct EvalArgs {
 #[derive(Debug, Serialize)]
 struct Summary<'a> {
     model: String,
+    vocals: &'a str,
     data: String,
     split: &'a str,
     split_source: &'a str,
@@ -120,6 +121,7 @@ pub fn run(args: &EvalArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     let e = &outcome.evaluation;
     let summary = Summary {
         model: format!("{} ({})", model.display(), outcome.model),
+        vocals: &outcome.vocals,
         data: format!(
             "{}, split {} ({} recordings, {} failed, {} without a full clip)",
             outcome.data.display(),
@@ -147,9 +149,10 @@ pub fn run(args: &EvalArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
 
 fn render_text(s: &Summary<'_>, outcome: &EvalOutcome) -> String {
     let mut out = format!(
-        "eval: {model}\n  data      {data}\n  clips     {clips}\n\n\
+        "eval: {model}\n  vocals    {vocals}\n  data      {data}\n  clips     {clips}\n\n\
          \x20 level   samples  accuracy  macro F1  weighted F1\n",
         model = s.model,
+        vocals = s.vocals,
         data = s.data,
         clips = s.clips,
     );

@@ -51,6 +51,7 @@ pub struct IdentifyArgs {
 #[derive(Debug, Serialize)]
 struct Output<'a> {
     model: &'a Path,
+    vocals: String,
     classes: &'a [String],
     files: &'a [FileResult],
     failures: &'a [Failure],
@@ -97,6 +98,7 @@ pub fn run(args: &IdentifyArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
         IdentifyFormat::Json => {
             let output = Output {
                 model: &model,
+                vocals: bundle.vocals(),
                 classes: &bundle.meta.classes,
                 files: &found.files,
                 failures: &found.failures,
@@ -120,10 +122,14 @@ pub fn run(args: &IdentifyArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
 }
 
 fn render_text(r: &FileResult) -> String {
+    let answer = match &r.unknown_reason {
+        Some(reason) => format!("{} ({reason}; best guess {})", r.singer, r.best_guess),
+        None => r.singer.clone(),
+    };
     let mut out = format!(
-        "{}: {} (vote {}/{} = {:.0} %{})\n",
+        "{}: {answer} (confidence {:.2}; vote {}/{} = {:.0} %{})\n",
         r.path.display(),
-        r.singer,
+        r.confidence,
         r.votes,
         r.counted,
         100.0 * r.vote_share,
@@ -153,13 +159,16 @@ fn render_text(r: &FileResult) -> String {
 fn render_csv(results: &[FileResult], header: bool) -> String {
     let mut out = String::new();
     if header {
-        out.push_str("path,singer,vote_share,clip_index,start_s,end_s,clip_singer,probability\n");
+        out.push_str(
+            "path,singer,confidence,vote_share,clip_index,start_s,end_s,clip_singer,probability\n",
+        );
     }
     for r in results {
         for c in &r.clips {
             let fields = [
                 csv_field(&r.path.display().to_string()),
                 csv_field(&r.singer),
+                format!("{:.4}", r.confidence),
                 format!("{:.4}", r.vote_share),
                 c.index.to_string(),
                 format!("{:.3}", c.start_s),

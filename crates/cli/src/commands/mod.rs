@@ -7,7 +7,9 @@ pub mod features;
 pub mod identify;
 pub mod presets;
 pub mod reproduce;
+pub mod separate;
 pub mod train;
+pub mod train_separator;
 
 use std::io::Write;
 

@@ -109,7 +109,7 @@ pub fn run(args: &ReproduceArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
             settings: args.settings.iter().map(|&s| s.into()).collect(),
             seeds: args.seeds.clone(),
         },
-        base: args.options.spec(&args.data, first, 3.0, 0),
+        base: args.options.spec(&args.data, first, 3.0, 0)?,
         vocal_channel: args.vocal_channel.into(),
         out: args.out.clone(),
         device: args.device.device,

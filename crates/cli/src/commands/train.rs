@@ -109,6 +109,27 @@ pub struct TrainingOptions {
 
     #[command(flatten)]
     pub features: FeatureConfigArgs,
+
+    /// The vocal source: `channel` uses each file's --channel as it is (the mixture, or a stem
+    /// channel such as MIR-1K's right = voice); `separated` uses the voice separated from the
+    /// channel mix by --separator (the separated audio is cached beside the features, and the
+    /// model's bundle keeps a copy of the separator so `eval` and `identify` separate the same way).
+    #[arg(long, value_enum, default_value_t = VocalsArg::Channel)]
+    pub vocals: VocalsArg,
+
+    /// With --vocals separated: the separator folder (or a `train-separator` run folder)
+    /// [default: the shipped models/open_unmix-mir1k].
+    #[arg(long, value_name = "DIR")]
+    pub separator: Option<PathBuf>,
+}
+
+/// The vocal sources, for clap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VocalsArg {
+    /// Each file's --channel.
+    Channel,
+    /// The voice separated from the channel mix.
+    Separated,
 }
 
 /// The partition modes, for clap.
@@ -140,8 +161,16 @@ impl TrainingOptions {
         model: &str,
         clip_seconds: f64,
         seed: u64,
-    ) -> ExperimentSpec {
-        ExperimentSpec {
+    ) -> anyhow::Result<ExperimentSpec> {
+        let separator = match (self.vocals, &self.separator) {
+            (VocalsArg::Channel, None) => None,
+            (VocalsArg::Channel, Some(_)) => {
+                anyhow::bail!("--separator is only used with --vocals separated")
+            }
+            (VocalsArg::Separated, Some(dir)) => Some(dir.clone()),
+            (VocalsArg::Separated, None) => Some(singerid_infer::default_separator()?),
+        };
+        Ok(ExperimentSpec {
             data: data.to_owned(),
             split: self.split.map(PartitionMode::from),
             seed,
@@ -160,7 +189,8 @@ impl TrainingOptions {
             max_epochs: self.epochs,
             patience: self.patience,
             time_budget_seconds: self.time_budget.map(|minutes| minutes * 60.0),
-        }
+            separator,
+        })
     }
 }
 
@@ -172,7 +202,7 @@ impl TrainingOptions {
 pub fn run(args: &TrainArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     let spec = args
         .options
-        .spec(&args.data, &args.model, args.clip_seconds, args.seed);
+        .spec(&args.data, &args.model, args.clip_seconds, args.seed)?;
     let progress = logging::Bar::new(global.quiet, 0);
     let prepared = singerid_train::prepare(&spec, &progress)
         .with_context(|| format!("preparing the experiment on {}", args.data.display()))?;

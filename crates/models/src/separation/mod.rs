@@ -5,14 +5,18 @@
 //!   1.3.0), presets `umxhq` / `umxl` / `umxse`.
 //! - [`lstm`]: [`TorchLstm`], a stacked (bi)directional LSTM with PyTorch's layout.
 //! - [`import`]: loading a PyTorch Open-Unmix state dict saved as safetensors.
+//! - [`separator`]: [`Separator`], audio in, vocals and accompaniment out (STFT, network,
+//!   mask, inverse STFT), saved as a folder.
 //!
 //! Data flows: mixture magnitude `[batch, channels, bins, frames]` -> [`OpenUnmix::forward`]
-//! -> target magnitude, same shape. The STFT and the Wiener filter are not here yet.
+//! -> target magnitude, same shape. [`Separator`] wraps it between the STFT and its inverse.
 
 pub mod import;
 pub mod lstm;
 pub mod open_unmix;
+pub mod separator;
 
 pub use import::{StateDict, StateTensor, load_open_unmix, load_open_unmix_with};
 pub use lstm::{TorchLstm, TorchLstmConfig};
 pub use open_unmix::{OpenUnmix, OpenUnmixConfig};
+pub use separator::{MaskKind, Separator, SeparatorConfig, SeparatorFile, Stems, save_separator};

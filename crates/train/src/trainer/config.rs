@@ -140,4 +140,7 @@ pub struct RunSpec {
     /// Free-form description of the data (dataset, split mode and seed, counts); part of the
     /// identity of the run: a different description is a different run.
     pub data: serde_json::Value,
+    /// The separator the clips' vocals came from (None: the feature config's channel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub separator: Option<crate::vocals::SeparatorRecord>,
 }

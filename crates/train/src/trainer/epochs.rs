@@ -35,7 +35,7 @@ fn mix(x: u64) -> u64 {
 }
 
 /// The seed of one random stream (0: init, 1: dropout, 2: shuffle) of one epoch.
-fn stream_seed(seed: u64, epoch: usize, stream: u64) -> u64 {
+pub(crate) fn stream_seed(seed: u64, epoch: usize, stream: u64) -> u64 {
     mix(mix(seed) ^ mix(((epoch as u64) << 2) | stream))
 }
 
@@ -222,13 +222,14 @@ pub fn train(
             break StopReason::Interrupted;
         }
 
-        let (val, is_best) = if has_val {
+        let (val, is_best, unknown_below) = if has_val {
             let predictions = predict(&*model, val_set, batch_size.max(32));
             let val = validation_scores(&predictions, n_classes)?;
             let is_best = state.best_score.is_none_or(|best| val.weighted_f1 > best);
-            (val, is_best)
+            let unknown_below = singerid_eval::vote::calibrate_unknown(&predictions);
+            (val, is_best, unknown_below)
         } else {
-            (ValScores::missing(), true)
+            (ValScores::missing(), true, None)
         };
         let mut row = EpochLog {
             epoch,
@@ -261,6 +262,8 @@ pub fn train(
                     "train_config": config,
                     "data": &spec.data,
                 }),
+                separator: spec.separator.clone(),
+                unknown_below,
             };
             bundle::save(&*model.valid(), &meta, &run_dir.join(BEST_DIR))?;
             state.best_epoch = Some(epoch);
