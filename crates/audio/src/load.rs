@@ -42,6 +42,44 @@ impl Signal {
         levels.sort_by(f32::total_cmp);
         levels[(levels.len() * 9 / 10).min(levels.len() - 1)]
     }
+
+    /// How noise-like the signal is: the median over 64 ms frames (hop 32 ms) of the spectral
+    /// flatness (geometric over arithmetic mean of the power spectrum, Johnston 1988) between
+    /// 100 Hz and 4 kHz, ignoring frames 60 dB or more below the loudest. White noise gives about
+    /// 0.56 with a Hann window; a voice, whose energy sits in harmonics, gives values near 0.01.
+    /// `None` when no frame is loud enough (or the band is empty).
+    pub fn median_flatness(&self) -> Option<f32> {
+        let rate = self.sample_rate_hz as usize;
+        let n_fft = (rate * 64 / 1000).next_power_of_two().max(64);
+        let hop = n_fft / 2;
+        let (lo, hi) = (100 * n_fft / rate.max(1), (4000 * n_fft / rate.max(1)).min(n_fft / 2));
+        if hi <= lo + 1 {
+            return None;
+        }
+        let mut plan = crate::stft::StftPlan::new(n_fft, hop, crate::preset::PadMode::Constant);
+        let mut frames: Vec<(f32, f32)> = Vec::new(); // (band power, flatness)
+        plan.for_each_power_frame(&self.samples, |_, power| {
+            let band = &power[lo..hi];
+            let mean = band.iter().map(|&p| f64::from(p)).sum::<f64>() / band.len() as f64;
+            if mean <= 0.0 {
+                return;
+            }
+            let log_mean =
+                band.iter().map(|&p| f64::from(p).max(1e-20).ln()).sum::<f64>() / band.len() as f64;
+            frames.push((mean as f32, (log_mean.exp() / mean) as f32));
+        });
+        let loudest = frames.iter().map(|f| f.0).fold(0.0, f32::max);
+        let mut flatness: Vec<f32> = frames
+            .into_iter()
+            .filter(|f| f.0 > loudest * 1e-6)
+            .map(|f| f.1)
+            .collect();
+        if flatness.is_empty() {
+            return None;
+        }
+        flatness.sort_by(f32::total_cmp);
+        Some(flatness[flatness.len() / 2])
+    }
 }
 
 #[cfg(test)]
@@ -64,6 +102,44 @@ mod level_tests {
             sample_rate_hz: 16_000,
         };
         assert_eq!(silence.active_level_db(), f32::NEG_INFINITY);
+        assert_eq!(silence.median_flatness(), None);
+    }
+
+    /// A harmonic tone (200 Hz and 20 harmonics) is far from flat; uniform white noise is
+    /// near the Hann-windowed noise floor of about 0.56.
+    #[test]
+    fn flatness_separates_harmonics_from_noise() {
+        let tone: Vec<f32> = (0..32_000)
+            .map(|i| {
+                (1..=20)
+                    .map(|h| {
+                        let f = 200.0 * h as f32;
+                        (i as f32 * 2.0 * std::f32::consts::PI * f / 16_000.0).sin() / h as f32
+                    })
+                    .sum::<f32>()
+            })
+            .collect();
+        let tone = Signal {
+            samples: tone,
+            sample_rate_hz: 16_000,
+        }
+        .median_flatness();
+        assert!(tone.is_some_and(|f| f < 0.05), "{tone:?}");
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let noise: Vec<f32> = (0..32_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+            })
+            .collect();
+        let noise = Signal {
+            samples: noise,
+            sample_rate_hz: 16_000,
+        }
+        .median_flatness();
+        assert!(noise.is_some_and(|f| f > 0.4), "{noise:?}");
     }
 }
 

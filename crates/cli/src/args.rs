@@ -104,10 +104,10 @@ pub enum Command {
     /// SAR per clip and GNSDR / GSIR / GSAR of the separator, the ideal ratio mask (upper
     /// bound) and the mixture itself, written as a report.
     Separate(crate::commands::separate::SeparateArgs),
-    /// The demo: evaluate the shipped CRNN_FGNL model on the MIR-1K validation songs (frame and
-    /// song level F1, report with confusion matrices and t-SNE in `target/demo/eval/`) and name
-    /// the singer of a few validation recordings. Run from the repository root with
-    /// `../shared` beside it.
+    /// The demo: evaluate the shipped default model on the MIR-1K validation songs (frame and
+    /// song level F1, report with confusion matrices and t-SNE in `target/demo/eval/`), name the
+    /// singer of the first clip of the first validation songs (manifest order), and list the
+    /// manifest's singers for them. Run from the repository root with `../shared` beside it.
     Demo(crate::commands::demo::DemoArgs),
 }
 
@@ -438,7 +438,8 @@ impl CacheArgs {
 pub struct ModelArgs {
     /// The trained model: a model folder (`model.safetensors`, `config.json`, `singerid.json`),
     /// or a training run folder (its `best/` model is used) [default: the shipped model,
-    /// models/mel_stats_linear-mir1k (MIR-1K singers, research-only; see its README.md)].
+    /// models/crnn-separated-mir1k: a CRNN on vocals separated by models/open_unmix-mir1k
+    /// (MIR-1K singers, research-only; see its README.md)].
     #[arg(long, value_name = "DIR", env = "SINGERID_MODEL")]
     pub model: Option<PathBuf>,
 }

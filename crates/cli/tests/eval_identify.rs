@@ -289,7 +289,8 @@ fn identify_on_a_folder_without_audio_says_so_and_fails() {
 }
 
 /// Issue 13: a new user needs no path. Without `--model`, identify finds the shipped model
-/// (`models/mel_stats_linear-mir1k` above the running binary) and names one of its singers.
+/// (`models/crnn-separated-mir1k` above the running binary, which separates the vocals first)
+/// and names one of its singers.
 #[test]
 fn identify_without_a_model_uses_the_shipped_one() {
     let clip = Path::new(MINI).join("audio/amy/amy_1/amy_1_05.mp3");
@@ -299,9 +300,15 @@ fn identify_without_a_model_uses_the_shipped_one() {
     assert!(
         result["model"]
             .as_str()
-            .is_some_and(|m| m.ends_with("models/mel_stats_linear-mir1k")),
+            .is_some_and(|m| m.ends_with("models/crnn-separated-mir1k")),
         "{result}"
     );
     assert_eq!(result["classes"].as_array().map(Vec::len), Some(17));
+    assert!(
+        result["vocals"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("separated by")),
+        "{result}"
+    );
     assert_eq!(result["files"].as_array().map(Vec::len), Some(1));
 }

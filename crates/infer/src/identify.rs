@@ -65,6 +65,11 @@ pub struct ClipLine {
 /// dB re full scale): no voice is found and the answer is `unknown`.
 pub const NO_VOICE_DB: f32 = -50.0;
 
+/// A file whose input (the channel, or the mix a separator is given) has a median spectral
+/// flatness ([`Signal::median_flatness`]) above this is noise-like: no voice is found and the
+/// answer is `unknown`.
+pub const NOISE_FLATNESS: f32 = 0.3;
+
 /// The answer when the evidence is too weak to name a singer.
 pub const UNKNOWN: &str = "unknown";
 
@@ -84,6 +89,8 @@ pub struct FileResult {
     pub confidence: f32,
     /// The vocal source's level where it is loudest, dB re full scale.
     pub voice_level_db: f32,
+    /// The input's median spectral flatness (None: silent).
+    pub flatness: Option<f32>,
     /// Votes for the winner / votes counted.
     pub vote_share: f64,
     /// Votes for the winner.
@@ -161,31 +168,42 @@ pub fn identify(
     }
     progress.start("identify", Some(files.len() as u64));
     for chunk in files.chunks(options.files_per_chunk.max(1)) {
-        let features: Vec<(PathBuf, Result<(LogMel, f32), String>)> = chunk
+        let features: Vec<(PathBuf, Result<(LogMel, Voice), String>)> = chunk
             .par_iter()
             .map(|path| {
                 // The vocal source: the bundle's separator on the channel mix, or the channel.
-                let result = match &bundle.separator {
-                    Some(separator) => {
-                        singerid_train::vocals::separated_signal(path, separator, &config)
-                    }
-                    None => load(path, &config),
-                }
-                .and_then(|signal: Signal| {
-                    Ok((log_mel(&signal, &config)?, signal.active_level_db()))
-                })
+                // Flatness is measured on the input (a separator makes noise peaky), the level
+                // on the vocal source.
+                let result = (|| {
+                    let input = match &bundle.separator {
+                        Some(_) => load(path, &singerid_train::vocals::mix_of(&config))?,
+                        None => load(path, &config)?,
+                    };
+                    let flatness = input.median_flatness();
+                    let signal: Signal = match &bundle.separator {
+                        Some(separator) => {
+                            singerid_train::vocals::separate_signal(&input, separator, path)?
+                        }
+                        None => input,
+                    };
+                    let voice = Voice {
+                        level_db: signal.active_level_db(),
+                        flatness,
+                    };
+                    Ok::<_, singerid_audio::AudioError>((log_mel(&signal, &config)?, voice))
+                })()
                 .map_err(|e| e.to_string());
                 progress.advance(1);
                 (path.clone(), result)
             })
             .collect();
         let mut items = Vec::new();
-        let mut levels = Vec::new();
+        let mut voices = Vec::new();
         for (path, result) in features {
             let error = match result {
-                Ok((mel, level)) if mel.n_frames >= meta.clip_frames => {
+                Ok((mel, voice)) if mel.n_frames >= meta.clip_frames => {
                     items.push((recording_for(&path), mel));
-                    levels.push(level);
+                    voices.push(voice);
                     continue;
                 }
                 Ok((mel, _)) => format!(
@@ -213,7 +231,7 @@ pub fn identify(
         let predictions = predict(&*bundle.model, &set, options.batch_size.max(1));
         let results = decide(
             &order,
-            &levels,
+            &voices,
             &predictions,
             options.top_k,
             meta.unknown_below,
@@ -223,6 +241,33 @@ pub fn identify(
     }
     progress.finish();
     out
+}
+
+/// What the vocal source says about a voice being there.
+#[derive(Debug, Clone, Copy)]
+struct Voice {
+    level_db: f32,
+    flatness: Option<f32>,
+}
+
+impl Voice {
+    /// Why no voice is found, or None.
+    fn absent(self) -> Option<String> {
+        if !(self.level_db >= NO_VOICE_DB) {
+            return Some(format!(
+                "no voice found: the vocal source peaks at {:.0} dBFS, below {NO_VOICE_DB:.0}",
+                self.level_db
+            ));
+        }
+        match self.flatness {
+            Some(f) if f > NOISE_FLATNESS => Some(format!(
+                "no voice found: the input is noise-like (spectral flatness {f:.2}, above \
+                 {NOISE_FLATNESS})"
+            )),
+            None => Some("no voice found: the input is silent".into()),
+            _ => None,
+        }
+    }
 }
 
 /// A stand-in recording for a file outside any dataset: no singer (so no label), the file as
@@ -239,11 +284,11 @@ fn recording_for(path: &Path) -> Recording {
 }
 
 /// Groups clip predictions by file (in `order`) and applies the paper's vote to each.
-/// `levels[i]` is the active level of `order[i]`'s vocal source; `unknown_below` the model's
-/// calibrated confidence threshold.
+/// `voices[i]` describes `order[i]`'s vocal source; `unknown_below` is the model's calibrated
+/// confidence threshold.
 fn decide(
     order: &[PathBuf],
-    levels: &[f32],
+    voices: &[Voice],
     p: &Predictions,
     top_k: usize,
     unknown_below: Option<f32>,
@@ -251,8 +296,8 @@ fn decide(
     let name = |class: usize| p.classes.get(class).cloned().unwrap_or_default();
     order
         .iter()
-        .zip(levels)
-        .filter_map(|(path, &level)| {
+        .zip(voices)
+        .filter_map(|(path, &voice)| {
             let key = path.display().to_string();
             let clips: Vec<_> = p.clips.iter().filter(|c| c.recording == key).collect();
             let decisions: Vec<ClipDecision> = clips
@@ -309,17 +354,13 @@ fn decide(
                     })
                 })
                 .collect();
-            let unknown_reason = if !(level >= NO_VOICE_DB) {
-                Some(format!(
-                    "no voice found (the vocal source peaks at {level:.0} dBFS, below {NO_VOICE_DB:.0})"
-                ))
-            } else {
+            let unknown_reason = voice.absent().or_else(|| {
                 unknown_below.filter(|&t| confidence < t).map(|t| {
                     format!(
                         "low confidence ({confidence:.2}, below the {t:.2} calibrated on validation)"
                     )
                 })
-            };
+            });
             Some(FileResult {
                 path: path.clone(),
                 singer: if unknown_reason.is_some() {
@@ -330,7 +371,8 @@ fn decide(
                 unknown_reason,
                 best_guess: name(winner),
                 confidence,
-                voice_level_db: level,
+                voice_level_db: voice.level_db,
+                flatness: voice.flatness,
                 vote_share: votes as f64 / counted.len().max(1) as f64,
                 votes,
                 counted: counted.len(),
@@ -347,6 +389,11 @@ mod tests {
     use singerid_eval::ClipPrediction;
 
     use super::*;
+
+    const VOICED: Voice = Voice {
+        level_db: -20.0,
+        flatness: Some(0.02),
+    };
 
     /// Issue 13: the ranking agrees with the vote. Two confident clips vote for `a` (0.51);
     /// two unconfident clips (0.5 is not above 0.5) lean to `c`, which so has the highest mean
@@ -381,7 +428,7 @@ mod tests {
             seconds_per_frame: 0.032,
             clips,
         };
-        let results = decide(std::slice::from_ref(&path), &[-20.0], &predictions, 3, None);
+        let results = decide(std::slice::from_ref(&path), &[VOICED], &predictions, 3, None);
         let r = &results[0];
         assert_eq!(r.singer, "a");
         assert_eq!((r.votes, r.counted, r.confident_vote), (2, 2, true));
@@ -415,20 +462,20 @@ mod tests {
         (path, predictions)
     }
 
-    /// Issue 13: `unknown` when no voice is found (the level below NO_VOICE_DB, or -inf for
-    /// digital silence) or when the winner's mean probability (here 0.6) is below the
+    /// Issue 13: `unknown` when no voice is found (the level below NO_VOICE_DB, -inf for
+    /// digital silence, or a noise-like spectrum) or when the winner's mean probability (here 0.6) is below the
     /// model's calibrated threshold; otherwise the winner, with the same best guess.
     #[test]
     fn weak_evidence_answers_unknown() {
         let (path, p) = one_file(&[[0.7, 0.3], [0.5, 0.5]]);
         let order = std::slice::from_ref(&path);
-        let named = &decide(order, &[-20.0], &p, 2, Some(0.55))[0];
+        let named = &decide(order, &[VOICED], &p, 2, Some(0.55))[0];
         assert_eq!(
             (named.singer.as_str(), named.unknown_reason.as_ref()),
             ("a", None)
         );
         assert!((named.confidence - 0.6).abs() < 1e-6);
-        let unsure = &decide(order, &[-20.0], &p, 2, Some(0.65))[0];
+        let unsure = &decide(order, &[VOICED], &p, 2, Some(0.65))[0];
         assert_eq!(unsure.singer, UNKNOWN);
         assert_eq!(unsure.best_guess, "a");
         assert!(
@@ -438,8 +485,16 @@ mod tests {
                 .unwrap_or("")
                 .contains("low confidence")
         );
-        for level in [f32::NEG_INFINITY, NO_VOICE_DB - 1.0] {
-            let silent = &decide(order, &[level], &p, 2, None)[0];
+        let quiet = |level_db| Voice {
+            level_db,
+            ..VOICED
+        };
+        let noise = Voice {
+            flatness: Some(NOISE_FLATNESS + 0.1),
+            ..VOICED
+        };
+        for voice in [quiet(f32::NEG_INFINITY), quiet(NO_VOICE_DB - 1.0), noise] {
+            let silent = &decide(order, &[voice], &p, 2, None)[0];
             assert_eq!(silent.singer, UNKNOWN);
             assert!(
                 silent

@@ -98,11 +98,27 @@ pub fn separated_signal(
     separator: &Separator,
     features: &FeatureConfig,
 ) -> Result<singerid_audio::Signal, singerid_audio::AudioError> {
-    let mix = FeatureConfig {
+    let signal = load(audio, &mix_of(features))?;
+    separate_signal(&signal, separator, audio)
+}
+
+/// `features` with the channel mix: what a separator is given.
+pub fn mix_of(features: &FeatureConfig) -> FeatureConfig {
+    FeatureConfig {
         channel: Channel::Mix,
         ..*features
-    };
-    let signal = load(audio, &mix)?;
+    }
+}
+
+/// The separated vocals of a loaded signal (`audio` names it in errors).
+///
+/// # Errors
+/// A resampling failure.
+pub fn separate_signal(
+    signal: &singerid_audio::Signal,
+    separator: &Separator,
+    audio: &Path,
+) -> Result<singerid_audio::Signal, singerid_audio::AudioError> {
     let stems = separator
         .separate_at(&signal.samples, signal.sample_rate_hz)
         .map_err(|message| singerid_audio::AudioError::Io {

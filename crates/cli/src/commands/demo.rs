@@ -79,13 +79,14 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     let dataset = Dataset::open(&args.data)
         .with_context(|| format!("reading the dataset {}", args.data.display()))?;
     let mut songs = BTreeSet::new();
-    let inputs: Vec<PathBuf> = dataset
+    let chosen: Vec<(PathBuf, String)> = dataset
         .recordings
         .iter()
         .filter(|r| r.split_role() == Some(Split::Val) && songs.insert(song_key(r)))
-        .map(|r| r.abs_path.clone())
+        .map(|r| (r.abs_path.clone(), r.singer.clone()))
         .take(args.identify)
         .collect();
+    let inputs: Vec<PathBuf> = chosen.iter().map(|(path, _)| path.clone()).collect();
     if inputs.is_empty() {
         return Ok(eval_ok);
     }
@@ -104,6 +105,10 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
         device: args.device,
     };
     let identify_ok = identify::run(&identify_args, global)?;
+    println!("\nThe singers the manifest gives for these files, to check the answers against:");
+    for (path, singer) in &chosen {
+        println!("  {}: {singer}", path.display());
+    }
     println!(
         "\nFull report: {} (report.md, confusion matrices, t-SNE)",
         args.out.join("eval").display()
