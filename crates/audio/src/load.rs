@@ -52,7 +52,10 @@ impl Signal {
         let rate = self.sample_rate_hz as usize;
         let n_fft = (rate * 64 / 1000).next_power_of_two().max(64);
         let hop = n_fft / 2;
-        let (lo, hi) = (100 * n_fft / rate.max(1), (4000 * n_fft / rate.max(1)).min(n_fft / 2));
+        let (lo, hi) = (
+            100 * n_fft / rate.max(1),
+            (4000 * n_fft / rate.max(1)).min(n_fft / 2),
+        );
         if hi <= lo + 1 {
             return None;
         }
@@ -64,8 +67,11 @@ impl Signal {
             if mean <= 0.0 {
                 return;
             }
-            let log_mean =
-                band.iter().map(|&p| f64::from(p).max(1e-20).ln()).sum::<f64>() / band.len() as f64;
+            let log_mean = band
+                .iter()
+                .map(|&p| f64::from(p).max(1e-20).ln())
+                .sum::<f64>()
+                / band.len() as f64;
             frames.push((mean as f32, (log_mean.exp() / mean) as f32));
         });
         let loudest = frames.iter().map(|f| f.0).fold(0.0, f32::max);
@@ -80,6 +86,50 @@ impl Signal {
         flatness.sort_by(f32::total_cmp);
         Some(flatness[flatness.len() / 2])
     }
+}
+
+/// Loads `path` as the mono signal that features are made from: decodes it, applies
+/// `config.channel` and resamples to `config.sample_rate_hz` (librosa
+/// `load(path, sr=sample_rate_hz, mono=True, res_type="soxr_hq")`, with rubato in place of
+/// soxr; see [`crate::resample`]).
+///
+/// Only `channel` and `sample_rate_hz` of `config` are used.
+///
+/// # Errors
+///
+/// Everything [`decode`](crate::decode::decode) returns, [`AudioError::ChannelUnavailable`],
+/// [`AudioError::InvalidConfig`] if `config` is invalid, and [`AudioError::Resample`].
+pub fn load(path: &Path, config: &FeatureConfig) -> Result<Signal, AudioError> {
+    config.validate()?;
+    let Signal {
+        samples: mono,
+        sample_rate_hz: from_hz,
+    } = decode_mono(path, config.channel)?;
+    let to_hz = config.sample_rate_hz;
+    if from_hz < to_hz {
+        tracing::warn!(
+            path = %path.display(),
+            from_hz,
+            to_hz,
+            "upsampling: the file has no content above {} Hz, so the upper mel bands will be \
+             near-empty; use a preset whose sample rate is at most the file's",
+            from_hz / 2
+        );
+    }
+    let samples = if from_hz == to_hz {
+        mono
+    } else {
+        resample(&mono, from_hz, to_hz).map_err(|reason| AudioError::Resample {
+            path: path.to_path_buf(),
+            from_hz,
+            to_hz,
+            reason,
+        })?
+    };
+    Ok(Signal {
+        samples,
+        sample_rate_hz: to_hz,
+    })
 }
 
 #[cfg(test)]
@@ -141,48 +191,4 @@ mod level_tests {
         .median_flatness();
         assert!(noise.is_some_and(|f| f > 0.4), "{noise:?}");
     }
-}
-
-/// Loads `path` as the mono signal that features are made from: decodes it, applies
-/// `config.channel` and resamples to `config.sample_rate_hz` (librosa
-/// `load(path, sr=sample_rate_hz, mono=True, res_type="soxr_hq")`, with rubato in place of
-/// soxr; see [`crate::resample`]).
-///
-/// Only `channel` and `sample_rate_hz` of `config` are used.
-///
-/// # Errors
-///
-/// Everything [`decode`](crate::decode::decode) returns, [`AudioError::ChannelUnavailable`],
-/// [`AudioError::InvalidConfig`] if `config` is invalid, and [`AudioError::Resample`].
-pub fn load(path: &Path, config: &FeatureConfig) -> Result<Signal, AudioError> {
-    config.validate()?;
-    let Signal {
-        samples: mono,
-        sample_rate_hz: from_hz,
-    } = decode_mono(path, config.channel)?;
-    let to_hz = config.sample_rate_hz;
-    if from_hz < to_hz {
-        tracing::warn!(
-            path = %path.display(),
-            from_hz,
-            to_hz,
-            "upsampling: the file has no content above {} Hz, so the upper mel bands will be \
-             near-empty; use a preset whose sample rate is at most the file's",
-            from_hz / 2
-        );
-    }
-    let samples = if from_hz == to_hz {
-        mono
-    } else {
-        resample(&mono, from_hz, to_hz).map_err(|reason| AudioError::Resample {
-            path: path.to_path_buf(),
-            from_hz,
-            to_hz,
-            reason,
-        })?
-    };
-    Ok(Signal {
-        samples,
-        sample_rate_hz: to_hz,
-    })
 }

@@ -268,7 +268,7 @@ impl ComplexStft {
             // A real signal's DC and Nyquist bins are real; drop any imaginary part as
             // torch.istft (irfft) does.
             spectrum[0].im = 0.0;
-            if self.n_fft % 2 == 0 {
+            if self.n_fft.is_multiple_of(2) {
                 spectrum[spec.n_bins - 1].im = 0.0;
             }
             let planned =

@@ -268,7 +268,7 @@ fn identify_reports_each_file_and_fails_bad_ones_alone() {
     );
     let rows: Vec<&str> = lines.collect();
     assert!(rows.len() >= 4, "{stdout}");
-    assert!(rows.iter().all(|r| r.split(',').count() == 8), "{stdout}");
+    assert!(rows.iter().all(|r| r.split(',').count() == 9), "{stdout}");
 }
 
 #[test]

@@ -168,7 +168,7 @@ pub fn identify(
     }
     progress.start("identify", Some(files.len() as u64));
     for chunk in files.chunks(options.files_per_chunk.max(1)) {
-        let features: Vec<(PathBuf, Result<(LogMel, Voice), String>)> = chunk
+        let features: Vec<(PathBuf, Analysed)> = chunk
             .par_iter()
             .map(|path| {
                 // The vocal source: the bundle's separator on the channel mix, or the channel.
@@ -243,6 +243,9 @@ pub fn identify(
     out
 }
 
+/// One file's features and voice measures, or why it failed.
+type Analysed = Result<(LogMel, Voice), String>;
+
 /// What the vocal source says about a voice being there.
 #[derive(Debug, Clone, Copy)]
 struct Voice {
@@ -253,7 +256,8 @@ struct Voice {
 impl Voice {
     /// Why no voice is found, or None.
     fn absent(self) -> Option<String> {
-        if !(self.level_db >= NO_VOICE_DB) {
+        // NaN (never produced) and -inf (digital silence) count as quiet.
+        if self.level_db.is_nan() || self.level_db < NO_VOICE_DB {
             return Some(format!(
                 "no voice found: the vocal source peaks at {:.0} dBFS, below {NO_VOICE_DB:.0}",
                 self.level_db
@@ -357,7 +361,7 @@ fn decide(
             let unknown_reason = voice.absent().or_else(|| {
                 unknown_below.filter(|&t| confidence < t).map(|t| {
                     format!(
-                        "low confidence ({confidence:.2}, below the {t:.2} calibrated on validation)"
+                        "low confidence: {confidence:.2}, below the {t:.2} calibrated on validation"
                     )
                 })
             });
@@ -428,7 +432,13 @@ mod tests {
             seconds_per_frame: 0.032,
             clips,
         };
-        let results = decide(std::slice::from_ref(&path), &[VOICED], &predictions, 3, None);
+        let results = decide(
+            std::slice::from_ref(&path),
+            &[VOICED],
+            &predictions,
+            3,
+            None,
+        );
         let r = &results[0];
         assert_eq!(r.singer, "a");
         assert_eq!((r.votes, r.counted, r.confident_vote), (2, 2, true));
@@ -485,10 +495,7 @@ mod tests {
                 .unwrap_or("")
                 .contains("low confidence")
         );
-        let quiet = |level_db| Voice {
-            level_db,
-            ..VOICED
-        };
+        let quiet = |level_db| Voice { level_db, ..VOICED };
         let noise = Voice {
             flatness: Some(NOISE_FLATNESS + 0.1),
             ..VOICED

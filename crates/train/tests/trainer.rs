@@ -114,6 +114,7 @@ fn spec(fx: &Fixture, classes: &[String]) -> RunSpec {
         classes: classes.to_vec(),
         features: *fx.cache.config(),
         data: serde_json::json!({"dataset": "mir1k-mini", "split": "song _1 vs rest"}),
+        separator: None,
     }
 }
 

@@ -123,7 +123,7 @@ pub fn run(args: &IdentifyArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
 
 fn render_text(r: &FileResult) -> String {
     let answer = match &r.unknown_reason {
-        Some(reason) => format!("{} ({reason}; best guess {})", r.singer, r.best_guess),
+        Some(reason) => format!("{}: {reason}; best guess {}", r.singer, r.best_guess),
         None => r.singer.clone(),
     };
     let mut out = format!(

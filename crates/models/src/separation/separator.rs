@@ -446,9 +446,7 @@ mod tests {
         let loaded = Separator::load(dir.path(), &device).expect("loads");
         let y: Vec<f32> = (0..700).map(|i| ((i as f32) * 0.05).sin()).collect();
         assert_eq!(separator.separate(&y), loaded.separate(&y));
-        let err = Separator::load(&dir.path().join("nothing"), &device)
-            .err()
-            .expect("no folder");
+        let err = Separator::load(&dir.path().join("nothing"), &device).expect_err("no folder");
         assert!(err.to_string().contains("separator.json"), "{err}");
     }
 
