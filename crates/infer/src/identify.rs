@@ -411,27 +411,7 @@ mod tests {
             [0.0, 0.5, 0.5],
             [0.0, 0.5, 0.5],
         ];
-        let path = PathBuf::from("song.mp3");
-        let clips = probs
-            .iter()
-            .enumerate()
-            .map(|(i, p)| ClipPrediction {
-                recording: path.display().to_string(),
-                song: path.display().to_string(),
-                singer: String::new(),
-                label: None,
-                clip_index: i,
-                start_frame: i * 94,
-                probs: p.to_vec(),
-                embedding: Vec::new(),
-            })
-            .collect();
-        let predictions = Predictions {
-            classes: vec!["a".into(), "b".into(), "c".into()],
-            clip_frames: 94,
-            seconds_per_frame: 0.032,
-            clips,
-        };
+        let (path, predictions) = one_file(&probs);
         let results = decide(
             std::slice::from_ref(&path),
             &[VOICED],
@@ -447,7 +427,8 @@ mod tests {
         assert!((r.top[1].probability - 0.495).abs() < 1e-6);
     }
 
-    fn one_file(probs: &[[f32; 2]]) -> (PathBuf, Predictions) {
+    /// One file's clip predictions over classes "a", "b", "c", ... (as many as each row has).
+    fn one_file<const N: usize>(probs: &[[f32; N]]) -> (PathBuf, Predictions) {
         let path = PathBuf::from("x.wav");
         let clips = probs
             .iter()
@@ -464,7 +445,9 @@ mod tests {
             })
             .collect();
         let predictions = Predictions {
-            classes: vec!["a".into(), "b".into()],
+            classes: (0..N)
+                .map(|c| char::from(b'a' + c as u8).to_string())
+                .collect(),
             clip_frames: 94,
             seconds_per_frame: 0.032,
             clips,

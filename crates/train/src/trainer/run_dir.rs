@@ -174,6 +174,9 @@ fn prepare_run_file(run_dir: &Path, config: &TrainConfig, spec: &RunSpec) -> Res
         if found.spec.data != spec.data {
             differences.push("data");
         }
+        if found.spec.separator != spec.separator {
+            differences.push("vocal separator");
+        }
         if !differences.is_empty() {
             return Err(run_error(
                 &path,
