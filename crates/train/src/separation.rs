@@ -10,7 +10,8 @@
 //! (`steps_per_epoch` steps) the validation clips are separated whole and scored by GNSDR
 //! (BSS Eval v3, [`singerid_eval::separation`]); the best epoch is kept as a separator folder.
 //!
-//! Run folder: `spec.json` (the [`SeparationSpec`]; a rerun with another spec is refused),
+//! Run folder: `spec.json` (the [`SeparationSpec`]; a rerun with another spec is refused, except
+//! for the stopping rules: epochs, patience, budget),
 //! `log.csv` (one row per epoch), `last/` (network and Adam state, for resuming),
 //! `best/` (a [`Separator`] folder whose provenance records the data, split and score).
 
