@@ -304,17 +304,22 @@ fn input_statistics(stft: &ComplexStft, clips: &[StemClip]) -> (Vec<f32>, Vec<f3
 
 /// GNSDR of `network` on `clips` (NSDR only: the cheap score training selects on).
 fn validation_gnsdr(separator: &Separator, clips: &[StemClip]) -> f64 {
-    let estimates: Vec<Vec<f32>> = clips
+    // Each clip's mixture is built once and used for both separation and scoring.
+    let separated: Vec<(Vec<f32>, Vec<f32>)> = clips
         .iter()
-        .map(|c| separator.separate(&c.mixture()).vocals)
+        .map(|c| {
+            let mixture = c.mixture();
+            let vocals = separator.separate(&mixture).vocals;
+            (mixture, vocals)
+        })
         .collect();
     let (weighted, total) = clips
         .par_iter()
-        .zip(&estimates)
-        .filter_map(|(clip, estimate)| {
+        .zip(&separated)
+        .filter_map(|(clip, (mixture, estimate))| {
             let to64 = |x: &[f32]| x.iter().map(|&v| f64::from(v)).collect::<Vec<f64>>();
             let voice = to64(&clip.voice);
-            let mixture = to64(&clip.mixture());
+            let mixture = to64(mixture);
             let gain = nsdr(&voice, &to64(estimate), &mixture).ok()?;
             Some((gain * voice.len() as f64, voice.len() as f64))
         })
