@@ -201,6 +201,72 @@ fn train_separate_score_and_replay_separated_vocals() {
             > 0
     );
 
+    // Remixes (a voice over another singer's accompaniment, then separated) add training clips
+    // and are cached under the separator's id; the augmentation settings are recorded.
+    let remixed = tmp.path().join("remixed-run");
+    ok(&[
+        "train",
+        "--data",
+        s(&data),
+        "--model",
+        "mel_stats_linear",
+        "--epochs",
+        "2",
+        "--vocals",
+        "separated",
+        "--separator",
+        s(&sep),
+        "--remixes",
+        "1",
+        "--random-offsets",
+        "--spec-augment",
+        "1,4,1,8",
+        "--class-weights",
+        "--lr-plateau",
+        "0.5,1",
+        "--cache",
+        s(&cache),
+        "--out",
+        s(&remixed),
+    ]);
+    let train_json = |run: &Path| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(run.join("train.json")).expect("train.json"))
+            .expect("JSON")
+    };
+    let (plain, more) = (train_json(&run), train_json(&remixed));
+    assert_eq!(more["data"]["remixes"], 1);
+    let clips = |v: &Value| v["data"]["train"]["clips"].as_u64().expect("clips");
+    assert!(
+        clips(&more) > clips(&plain),
+        "{} vs {}",
+        clips(&more),
+        clips(&plain)
+    );
+    assert_eq!(more["config"]["augment"]["random_offsets"], true);
+    assert_eq!(more["config"]["augment"]["time_masks"], 1);
+    assert_eq!(more["config"]["class_weights"], true);
+    assert_eq!(more["config"]["lr_plateau"]["patience"], 1);
+    let remixes = cache.join("remixed").join(&id);
+    assert!(remixes.read_dir().expect("remix cache").count() > 0);
+    // Remixing needs the mixture: a stem channel is refused before any work.
+    let refused = singerid(&[
+        "train",
+        "--data",
+        s(&data),
+        "--model",
+        "mel_stats_linear",
+        "--remixes",
+        "1",
+        "--channel",
+        "right",
+        "--cache",
+        s(&cache),
+        "--out",
+        s(&tmp.path().join("refused")),
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("set it to mix"));
+
     // eval and identify replay it, even with the training run's separator folder gone.
     std::fs::remove_dir_all(&sep).expect("rm separator");
     let eval = ok(&[

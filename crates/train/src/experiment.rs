@@ -10,7 +10,7 @@
 //! is stored in `train.json` and in every model bundle the run saves, so that evaluating a model
 //! "on its test part" means exactly the recordings it was not trained on.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
@@ -23,9 +23,9 @@ use singerid_data::{
     partition,
 };
 
-use crate::clips::ClipSet;
+use crate::clips::{Augment, ClipSet};
 use crate::error::Error;
-use crate::trainer::{self, RunSpec, TrainConfig, TrainObserver, TrainOutcome};
+use crate::trainer::{self, LrPlateau, RunSpec, TrainConfig, TrainObserver, TrainOutcome};
 
 /// What a user asks to train.
 #[derive(Debug, Clone)]
@@ -64,6 +64,16 @@ pub struct ExperimentSpec {
     pub patience: usize,
     /// Wall-clock budget in seconds, across resumes.
     pub time_budget_seconds: Option<f64>,
+    /// Training-time augmentation of the clips.
+    pub augment: Augment,
+    /// Class-balanced loss weights.
+    pub class_weights: bool,
+    /// Learning-rate plateau schedule (`None`: constant).
+    pub lr_plateau: Option<LrPlateau>,
+    /// Remixes per training recording ([`crate::remix`]): its voice stem over another singer's
+    /// accompaniment stem, separated when `separator` is set; needs stereo stems and the
+    /// channel mix. 0: none.
+    pub remixes: usize,
 }
 
 /// How the data of a run was partitioned, with the resulting recordings: stored in the run's
@@ -86,6 +96,14 @@ pub struct DataRecord {
     /// root; empty in bundles written before this field existed.
     #[serde(default)]
     pub recordings: BTreeMap<String, Vec<PathBuf>>,
+    /// Remixes made of each training recording ([`crate::remix`]); their clips are counted in
+    /// `train`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub remixes: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// How much of the data one part holds.
@@ -281,6 +299,19 @@ pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepare
     for problem in &dataset.problems {
         tracing::error!("{problem}");
     }
+    if spec.remixes > 0 && features.channel != singerid_audio::Channel::Mix {
+        return Err(invalid(format!(
+            "remixes put one recording's voice stem over another's accompaniment stem, which \
+             makes a mixture; the channel is {}, set it to mix",
+            features.channel.name()
+        )));
+    }
+    // The stem files, before separation replaces the paths (remixes are made from them).
+    let stem_files: HashMap<PathBuf, PathBuf> = dataset
+        .recordings
+        .iter()
+        .map(|r| (r.path.clone(), r.abs_path.clone()))
+        .collect();
     let separator = match &spec.separator {
         Some(dir) => {
             if features.channel != singerid_audio::Channel::Mix {
@@ -308,10 +339,11 @@ pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepare
                 index += 1;
                 !bad.contains(&(index - 1))
             });
-            Some(crate::vocals::SeparatorRecord {
+            let record = crate::vocals::SeparatorRecord {
                 id: separator.id(),
                 source: std::path::absolute(&dir).unwrap_or(dir),
-            })
+            };
+            Some((separator, record))
         }
         None => None,
     };
@@ -339,31 +371,49 @@ pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepare
         )));
     }
 
-    let (cache, outcomes) =
-        singerid_data::cache::fill(&dataset.recordings, &features, &spec.cache, progress)?;
+    let stems: Vec<Recording> = partition
+        .train
+        .iter()
+        .map(|r| Recording {
+            abs_path: stem_files
+                .get(&r.path)
+                .cloned()
+                .unwrap_or_else(|| r.abs_path.clone()),
+            ..r.clone()
+        })
+        .collect();
+    let remixed = crate::remix::remix_recordings(
+        &stems,
+        spec.remixes,
+        spec.seed,
+        &features,
+        separator.as_ref().map(|(s, _)| s),
+        &spec.cache.dir,
+        progress,
+    )?;
+    let separator = separator.map(|(_, record)| record);
+    let train_recordings: Vec<Recording> =
+        partition.train.iter().chain(&remixed).cloned().collect();
+    let all: Vec<Recording> = dataset.recordings.iter().chain(&remixed).cloned().collect();
+    let (cache, outcomes) = singerid_data::cache::fill(&all, &features, &spec.cache, progress)?;
     for outcome in &outcomes {
         if let Outcome::Failed(err) = &outcome.outcome {
             problems.push(err.to_string());
         }
     }
     let frames = clip.frames();
-    let build = |split: Split, problems: &mut Vec<String>| -> Result<ClipSet, Error> {
-        let (set, more) = ClipSet::from_cache(
-            partition.part(split),
-            &cache,
-            &classes,
-            frames,
-            spec.last_clip,
-        )?;
+    let build = |recordings: &[Recording], problems: &mut Vec<String>| -> Result<ClipSet, Error> {
+        let (set, more) =
+            ClipSet::from_cache(recordings, &cache, &classes, frames, spec.last_clip)?;
         for problem in &more {
             tracing::warn!("{problem}");
         }
         problems.extend(more);
         Ok(set)
     };
-    let train = build(Split::Train, &mut problems)?;
-    let val = build(Split::Val, &mut problems)?;
-    let test = build(Split::Test, &mut problems)?;
+    let train = build(&train_recordings, &mut problems)?;
+    let val = build(partition.part(Split::Val), &mut problems)?;
+    let test = build(partition.part(Split::Test), &mut problems)?;
     // Release the cache's writer lock before the long part.
     drop(cache);
 
@@ -392,6 +442,9 @@ pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepare
     config.patience = spec.patience;
     config.seed = spec.seed;
     config.time_budget_seconds = spec.time_budget_seconds;
+    config.augment = spec.augment;
+    config.class_weights = spec.class_weights;
+    config.lr_plateau = spec.lr_plateau;
 
     let count = |set: &ClipSet| PartCount {
         recordings: set.recording_count(),
@@ -411,6 +464,7 @@ pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepare
             ("val".to_owned(), paths(&partition.val)),
             ("test".to_owned(), paths(&partition.test)),
         ]),
+        remixes: spec.remixes,
     };
     let run_spec = RunSpec {
         classes: classes.clone(),

@@ -13,6 +13,9 @@
 //!   identifies and evaluates with it.
 //! - [`separation`]: training the Open-Unmix separator on stereo stems (left =
 //!   accompaniment, right = voice), selected on validation GNSDR.
+//! - [`remix`]: extra training recordings, one singer's voice stem over another singer's
+//!   accompaniment stem (separated like the rest), so a model cannot learn singers from their
+//!   backing tracks.
 //! - [`vocals`]: the vocal source: a channel of each file, or the voice separated by a
 //!   separator (cached as audio, copied into the model's bundle so eval and identify replay it).
 //! - [`bundle`]: a trained model with what it needs to be used (classes, feature config, clip
@@ -27,16 +30,17 @@ pub mod clips;
 pub mod error;
 pub mod experiment;
 pub mod predict;
+pub mod remix;
 pub mod separation;
 pub mod trainer;
 pub mod vocals;
 
 pub use bundle::{Bundle, BundleMeta};
-pub use clips::ClipSet;
+pub use clips::{Augment, ClipSet};
 pub use error::Error;
 pub use experiment::{DataRecord, ExperimentSpec, Prepared, prepare};
 pub use predict::predict;
 pub use trainer::{
-    Control, EpochLog, RunSpec, StepProgress, StopReason, TrainConfig, TrainObserver, TrainOutcome,
-    train,
+    Control, EpochLog, LrPlateau, RunSpec, StepProgress, StopReason, TrainConfig, TrainObserver,
+    TrainOutcome, train,
 };

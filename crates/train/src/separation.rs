@@ -162,39 +162,45 @@ pub fn load_stems(
     let clips = recordings
         .par_iter()
         .map(|recording| {
-            let path = dataset.root.join(&recording.path);
-            let audio = decode(&path).map_err(|e| Error::Experiment {
-                message: format!("{}: {e}", path.display()),
-            })?;
-            if audio.channels.len() != 2 {
-                return Err(Error::Experiment {
-                    message: format!(
-                        "{}: {} channel(s); separator training needs stereo stems (left = \
-                         accompaniment, right = voice)",
-                        path.display(),
-                        audio.channels.len()
-                    ),
-                });
-            }
-            let half = |samples: &[f32]| -> Result<Vec<f32>, Error> {
-                let resampled = resample(samples, audio.sample_rate_hz, rate).map_err(|e| {
-                    Error::Experiment {
-                        message: format!("{}: {e}", path.display()),
-                    }
-                })?;
-                Ok(resampled.into_iter().map(|x| x * 0.5).collect())
-            };
-            let clip = StemClip {
-                path: recording.path.clone(),
-                accompaniment: half(&audio.channels[0])?,
-                voice: half(&audio.channels[1])?,
-            };
+            let clip = stem_clip(&dataset.root.join(&recording.path), &recording.path, rate)?;
             progress.advance(1);
             Ok(clip)
         })
         .collect::<Result<Vec<_>, Error>>();
     progress.finish();
     clips
+}
+
+/// Decodes one stereo stem file (`path`; `relative` names it in the clip) at `rate` Hz.
+///
+/// # Errors
+/// [`Error::Experiment`] naming the file when it cannot be decoded or resampled or is not
+/// stereo.
+pub fn stem_clip(path: &Path, relative: &Path, rate: u32) -> Result<StemClip, Error> {
+    let audio = decode(path).map_err(|e| Error::Experiment {
+        message: format!("{}: {e}", path.display()),
+    })?;
+    if audio.channels.len() != 2 {
+        return Err(Error::Experiment {
+            message: format!(
+                "{}: {} channel(s); stems must be stereo (left = accompaniment, right = voice)",
+                path.display(),
+                audio.channels.len()
+            ),
+        });
+    }
+    let half = |samples: &[f32]| -> Result<Vec<f32>, Error> {
+        let resampled =
+            resample(samples, audio.sample_rate_hz, rate).map_err(|e| Error::Experiment {
+                message: format!("{}: {e}", path.display()),
+            })?;
+        Ok(resampled.into_iter().map(|x| x * 0.5).collect())
+    };
+    Ok(StemClip {
+        path: relative.to_owned(),
+        accompaniment: half(&audio.channels[0])?,
+        voice: half(&audio.channels[1])?,
+    })
 }
 
 /// A random crop of `len` samples starting anywhere (zero-padded when the clip is shorter).
@@ -396,11 +402,13 @@ pub fn train_separator(
     if let Ok(old) = std::fs::read_to_string(&spec_path) {
         let old: SeparationSpec =
             serde_json::from_str(&old).map_err(|e| json_error(&spec_path, e))?;
-        // The stopping rules (epochs, budget, patience) may change between sessions.
+        // The stopping rules (epochs, budget, patience) and the plateau rule's patience may
+        // change between sessions; a changed plateau patience applies from the resumed epoch.
         let comparable = |s: &SeparationSpec| SeparationSpec {
             epochs: 0,
             budget_s: None,
             patience: 0,
+            lr_patience: 0,
             ..s.clone()
         };
         if comparable(&old) != comparable(spec) {

@@ -76,6 +76,14 @@ fn separated_file(
         return Ok(out);
     }
     let vocals = separated_signal(audio, separator, features).map_err(|e| e.to_string())?;
+    write_mono_wav(&out, &vocals)?;
+    Ok(out)
+}
+
+/// Writes `signal` to `out` as mono 32-bit float WAV through a temporary file in the same
+/// folder, so that a cache never holds a half-written file.
+pub(crate) fn write_mono_wav(out: &Path, signal: &singerid_audio::Signal) -> Result<(), String> {
+    let dir = out.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
         out.file_name()
@@ -83,10 +91,9 @@ fn separated_file(
             .unwrap_or_default(),
         std::process::id()
     ));
-    singerid_audio::wav::write_wav(&tmp, &[&vocals.samples], vocals.sample_rate_hz)
+    singerid_audio::wav::write_wav(&tmp, &[&signal.samples], signal.sample_rate_hz)
         .map_err(|e| e.to_string())?;
-    std::fs::rename(&tmp, &out).map_err(|e| format!("{}: {e}", out.display()))?;
-    Ok(out)
+    std::fs::rename(&tmp, out).map_err(|e| format!("{}: {e}", out.display()))
 }
 
 /// The separated vocals of `audio`'s channel mix at the feature rate.

@@ -12,7 +12,8 @@ use singerid_data::cache::fill::DEFAULT_LOCK_WAIT;
 use singerid_data::clip::LastClip;
 use singerid_train::trainer::StartInfo;
 use singerid_train::{
-    Control, EpochLog, ExperimentSpec, StepProgress, TrainObserver, TrainOutcome,
+    Augment, Control, EpochLog, ExperimentSpec, LrPlateau, StepProgress, TrainObserver,
+    TrainOutcome,
 };
 
 use crate::args::{
@@ -86,7 +87,7 @@ pub struct TrainingOptions {
     #[arg(long, value_name = "JSON", value_parser = parse_json_object)]
     pub model_config: Option<serde_json::Map<String, serde_json::Value>>,
 
-    /// Adam's learning rate (constant).
+    /// Adam's learning rate (constant unless --lr-plateau).
     #[arg(long, value_name = "LR", default_value_t = 1e-4)]
     pub lr: f64,
 
@@ -106,6 +107,34 @@ pub struct TrainingOptions {
     /// across resumes; the estimate is the mean epoch time so far).
     #[arg(long, value_name = "MINUTES")]
     pub time_budget: Option<f64>,
+
+    /// Learning-rate plateau schedule as FACTOR,EPOCHS: multiply the rate by FACTOR after every
+    /// EPOCHS epochs without a better validation weighted F1 (e.g. 0.3,3). Default: constant.
+    #[arg(long, value_name = "FACTOR,EPOCHS", value_parser = parse_plateau)]
+    pub lr_plateau: Option<LrPlateau>,
+
+    /// Weight each singer's loss inversely to its number of training clips, so that rare
+    /// singers count as much as frequent ones.
+    #[arg(long)]
+    pub class_weights: bool,
+
+    /// Cut training clips at random frames of their recordings instead of a fixed grid (each
+    /// epoch sees other windows; validation and evaluation keep the grid).
+    #[arg(long)]
+    pub random_offsets: bool,
+
+    /// SpecAugment-style masks on training clips as TIME,FRAMES,FREQ,BANDS: TIME masks of up to
+    /// FRAMES frames and FREQ masks of up to BANDS mel bands per clip, filled with the clip's
+    /// mean (e.g. 2,10,2,16).
+    #[arg(long, value_name = "TIME,FRAMES,FREQ,BANDS", value_parser = parse_masks)]
+    pub spec_augment: Option<[usize; 4]>,
+
+    /// Add N remixes of every training recording: its voice stem (right channel) over the
+    /// accompaniment stem (left channel) of a random training recording of another singer, with
+    /// random gains, separated like the rest with --vocals separated. Needs stereo stems such
+    /// as MIR-1K's and --channel mix. The remixes are cached beside the features.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub remixes: usize,
 
     #[command(flatten)]
     pub features: FeatureConfigArgs,
@@ -190,7 +219,50 @@ impl TrainingOptions {
             patience: self.patience,
             time_budget_seconds: self.time_budget.map(|minutes| minutes * 60.0),
             separator,
+            augment: Augment {
+                random_offsets: self.random_offsets,
+                time_masks: self.spec_augment.map_or(0, |m| m[0]),
+                time_mask_frames: self.spec_augment.map_or(0, |m| m[1]),
+                freq_masks: self.spec_augment.map_or(0, |m| m[2]),
+                freq_mask_bands: self.spec_augment.map_or(0, |m| m[3]),
+            },
+            class_weights: self.class_weights,
+            lr_plateau: self.lr_plateau,
+            remixes: self.remixes,
         })
+    }
+}
+
+/// Parses `--lr-plateau FACTOR,EPOCHS`.
+fn parse_plateau(text: &str) -> Result<LrPlateau, String> {
+    let (factor, patience) = text
+        .split_once(',')
+        .ok_or_else(|| format!("expected FACTOR,EPOCHS such as 0.3,3, got {text:?}"))?;
+    let factor: f64 = factor
+        .trim()
+        .parse()
+        .map_err(|_| format!("the factor {factor:?} is not a number"))?;
+    let patience: usize = patience
+        .trim()
+        .parse()
+        .map_err(|_| format!("the epoch count {patience:?} is not a whole number"))?;
+    if !(factor > 0.0 && factor < 1.0) || patience == 0 {
+        return Err(format!(
+            "the factor must be in (0, 1) and the epochs at least 1, got {factor} and {patience}"
+        ));
+    }
+    Ok(LrPlateau { factor, patience })
+}
+
+/// Parses `--spec-augment TIME,FRAMES,FREQ,BANDS`.
+fn parse_masks(text: &str) -> Result<[usize; 4], String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let numbers: Vec<usize> = parts.iter().filter_map(|p| p.parse().ok()).collect();
+    match <[usize; 4]>::try_from(numbers) {
+        Ok(masks) if parts.len() == 4 => Ok(masks),
+        _ => Err(format!(
+            "expected four whole numbers TIME,FRAMES,FREQ,BANDS such as 2,10,2,16, got {text:?}"
+        )),
     }
 }
 

@@ -57,7 +57,8 @@ pub struct TrainSeparatorArgs {
     /// validation GNSDR).
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
-    /// See --lr.
+    /// See --lr. Like --epochs, --patience and --time-budget it may change when a run is
+    /// resumed (from the resumed epoch on); every other option is fixed by the run folder.
     #[arg(long, default_value_t = 4)]
     pub lr_patience: usize,
     /// Stop after this many epochs without a better validation GNSDR.

@@ -127,7 +127,12 @@ pub fn train(
         steps_per_epoch: steps,
         elapsed_seconds: state.elapsed_seconds,
     });
-    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let class_weights = config
+        .class_weights
+        .then(|| balanced_weights(&train_set.class_counts()));
+    let loss_fn = CrossEntropyLossConfig::new()
+        .with_weights(class_weights)
+        .init(&device);
     let mut epochs_this_call = 0;
 
     let stop = loop {
@@ -158,6 +163,8 @@ pub fn train(
             2,
         )));
 
+        let mut augment_rng = ChaCha8Rng::seed_from_u64(stream_seed(config.seed, epoch, 3));
+        let learning_rate = state.learning_rate.unwrap_or(config.learning_rate);
         let (mut loss_sum, mut correct, mut seen) = (0.0_f64, 0_usize, 0_usize);
         let mut interrupted = false;
         for (step, chunk) in order.chunks(batch_size).enumerate() {
@@ -165,7 +172,11 @@ pub fn train(
                 .iter()
                 .map(|&i| train_set.label(i).map_or(0, |l| l as i64))
                 .collect();
-            let x = train_set.batch(chunk, &device);
+            let x = if config.augment.is_off() {
+                train_set.batch(chunk, &device)
+            } else {
+                train_set.batch_augmented(chunk, &config.augment, &mut augment_rng, &device)
+            };
             let y = Tensor::<1, Int>::from_data(
                 TensorData::new(labels.clone(), [chunk.len()]),
                 &device,
@@ -205,7 +216,7 @@ pub fn train(
                 Some(penalty) => loss + penalty,
                 None => loss,
             };
-            model = model.step(&mut optim, config.learning_rate, objective);
+            model = model.step(&mut optim, learning_rate, objective);
             let progress = StepProgress {
                 epoch,
                 step: step + 1,
@@ -271,6 +282,11 @@ pub fn train(
             state.epochs_without_improvement = 0;
         } else {
             state.epochs_without_improvement += 1;
+            if let Some(plateau) = config.lr_plateau
+                && state.epochs_without_improvement % plateau.patience == 0
+            {
+                state.learning_rate = Some(learning_rate * plateau.factor);
+            }
         }
         let epoch_seconds = started.elapsed().as_secs_f64();
         state.epoch = epoch;
@@ -299,6 +315,23 @@ pub fn train(
         best_dir: run_dir.join(BEST_DIR),
         log,
     })
+}
+
+/// Loss weights `n / (classes * n_c)` from the clip count of each class; a class without
+/// clips gets weight 1 (it never occurs as a target).
+fn balanced_weights(counts: &[usize]) -> Vec<f32> {
+    let total: usize = counts.iter().sum();
+    let present = counts.iter().filter(|&&c| c > 0).count().max(1);
+    counts
+        .iter()
+        .map(|&c| {
+            if c == 0 {
+                1.0
+            } else {
+                (total as f64 / (present * c) as f64) as f32
+            }
+        })
+        .collect()
 }
 
 /// Validation scores of one epoch.

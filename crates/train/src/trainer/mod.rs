@@ -47,7 +47,7 @@ pub mod observer;
 pub mod resume;
 pub mod run_dir;
 
-pub use config::{RunSpec, TrainConfig};
+pub use config::{LrPlateau, RunSpec, TrainConfig};
 pub use epochs::train;
 pub use observer::{Control, StartInfo, StepProgress, StopReason, TrainObserver, TrainOutcome};
 pub use run_dir::{

@@ -27,6 +27,10 @@ pub(super) struct TrainState {
     pub(super) best_score: Option<f64>,
     pub(super) epochs_without_improvement: usize,
     pub(super) elapsed_seconds: f64,
+    /// The learning rate of the next epoch when a plateau schedule has changed it (absent in
+    /// runs written before the schedule existed: the configured rate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) learning_rate: Option<f64>,
     /// blake3 of `model.bpk`.
     pub(super) model_blake3: String,
     /// blake3 of `optimizer.bpk`.
@@ -42,6 +46,7 @@ pub(super) fn fresh_state() -> TrainState {
         best_score: None,
         epochs_without_improvement: 0,
         elapsed_seconds: 0.0,
+        learning_rate: None,
         model_blake3: String::new(),
         optimizer_blake3: String::new(),
     }
