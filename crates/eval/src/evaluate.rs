@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
+use crate::bootstrap::{Intervals, RESAMPLES, SEED, SongSample, song_bootstrap};
 use crate::metrics::{ClassificationReport, ConfusionMatrix};
 use crate::predictions::Predictions;
 use crate::vote::{ClipDecision, song_labels, song_vote, song_votes};
@@ -87,6 +88,10 @@ pub struct Evaluation {
     pub unknown_songs: usize,
     /// The unknown singers, in name order.
     pub unknown: Vec<UnknownSinger>,
+    /// 95 % intervals of every score by bootstrap over songs ([`crate::bootstrap`]; absent in
+    /// reports written before they existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<Intervals>,
 }
 
 /// Scores clip predictions at the frame and the song level (see the module doc).
@@ -160,6 +165,20 @@ pub fn evaluate(p: &Predictions) -> Result<Evaluation, Error> {
         &song_true, &song_pred, n_classes,
     )?);
 
+    let mut samples: BTreeMap<&str, SongSample> = BTreeMap::new();
+    for ((key, &t), &pred) in keys.iter().zip(&y_true).zip(&y_pred) {
+        samples
+            .entry(key)
+            .or_insert_with(|| SongSample {
+                clips: Vec::new(),
+                vote: (t, votes.get(key).copied().unwrap_or(t)),
+            })
+            .clips
+            .push((t, pred));
+    }
+    let samples: Vec<SongSample> = samples.into_values().collect();
+    let intervals = song_bootstrap(&samples, n_classes, RESAMPLES, SEED);
+
     let unknown = unknown_singers(p);
     Ok(Evaluation {
         classes: p.classes.clone(),
@@ -173,6 +192,7 @@ pub fn evaluate(p: &Predictions) -> Result<Evaluation, Error> {
         unknown_clips: unknown.iter().map(|u| u.clips).sum(),
         unknown_songs: unknown.iter().map(|u| u.songs).sum(),
         unknown,
+        intervals,
     })
 }
 

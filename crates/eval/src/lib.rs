@@ -16,6 +16,7 @@
 //! Data flows: [`Predictions`] -> [`evaluate()`] -> [`Evaluation`] -> [`write_report`].
 //! [`Error`] is the one error type.
 
+pub mod bootstrap;
 pub mod error;
 pub mod evaluate;
 pub mod metrics;

@@ -170,6 +170,8 @@ struct ReportJson<'a> {
     unknown_clips: usize,
     unknown_songs: usize,
     unknown_singers: &'a [UnknownSinger],
+    /// 95 % intervals by bootstrap over songs.
+    intervals: Option<&'a crate::bootstrap::Intervals>,
     learning_curve: Option<&'a [CurvePoint]>,
     tsne: Option<TsneJson>,
     files: &'a ReportFiles,
@@ -294,6 +296,7 @@ pub fn write_report(
         unknown_clips: eval.unknown_clips,
         unknown_songs: eval.unknown_songs,
         unknown_singers: &eval.unknown,
+        intervals: eval.intervals.as_ref(),
         learning_curve: info.learning_curve.as_deref(),
         tsne: tsne_info.clone(),
         files: &files,
@@ -515,6 +518,25 @@ fn render_markdown(
         );
     }
     md.push('\n');
+    if let Some(ci) = &eval.intervals {
+        let range = |i: crate::bootstrap::Interval| format!("{:.4} to {:.4}", i.low, i.high);
+        let _ = writeln!(
+            md,
+            "{:.0} % intervals by bootstrap over the {} songs ({} resamples; the clips of a \
+             song are resampled together):\n\n\
+             | level | accuracy | macro F1 | weighted F1 |\n|---|---|---|---|\n\
+             | frame | {} | {} | {} |\n| song | {} | {} | {} |\n",
+            100.0 * ci.level,
+            ci.songs,
+            ci.resamples,
+            range(ci.frame_accuracy),
+            range(ci.frame_macro_f1),
+            range(ci.frame_weighted_f1),
+            range(ci.song_accuracy),
+            range(ci.song_macro_f1),
+            range(ci.song_weighted_f1),
+        );
+    }
     if eval.unusable_clips > 0 {
         let _ = writeln!(
             md,

@@ -74,6 +74,8 @@ struct Summary<'a> {
     unknown_clips: usize,
     unknown_songs: usize,
     unknown_singers: Vec<&'a str>,
+    /// 95 % intervals by bootstrap over songs.
+    intervals: Option<&'a singerid_eval::bootstrap::Intervals>,
     report: &'a std::path::Path,
 }
 
@@ -141,6 +143,7 @@ pub fn run(args: &EvalArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
         unknown_clips: e.unknown_clips,
         unknown_songs: e.unknown_songs,
         unknown_singers: e.unknown.iter().map(|u| u.singer.as_str()).collect(),
+        intervals: e.intervals.as_ref(),
         report: &outcome.report.markdown,
     };
     super::print_summary(args.format, &summary, || render_text(&summary, &outcome))?;
@@ -163,6 +166,18 @@ fn render_text(s: &Summary<'_>, outcome: &EvalOutcome) -> String {
             100.0 * level.accuracy,
             level.macro_f1,
             level.weighted_f1
+        ));
+    }
+    if let Some(ci) = s.intervals {
+        out.push_str(&format!(
+            "  {:.0} % intervals (bootstrap over {} songs): frame accuracy {:.1}-{:.1} %, song \
+             accuracy {:.1}-{:.1} %\n",
+            100.0 * ci.level,
+            ci.songs,
+            100.0 * ci.frame_accuracy.low,
+            100.0 * ci.frame_accuracy.high,
+            100.0 * ci.song_accuracy.low,
+            100.0 * ci.song_accuracy.high
         ));
     }
     let unknown = &outcome.evaluation.unknown;
