@@ -96,14 +96,24 @@ pub enum Command {
     /// Split audio files into vocals and accompaniment with the Open-Unmix separator, or score
     /// a separator on a dataset split (--eval).
     ///
-    /// Each channel is resampled to the separator's rate (16 kHz), separated (STFT, network,
-    /// Wiener mask on the complex mixture, inverse STFT) and resampled back, so the stems have
-    /// the input's rate, channels and length. The network runs in 60-second chunks, so its
+    /// Each channel is resampled to the separator's rate (16 kHz for the shipped one),
+    /// separated (STFT, network, Wiener mask on the complex mixture, inverse STFT) and
+    /// resampled back, so the stems have the input's rate, channels and length; a mono
+    /// separator takes the channels one by one, a stereo one (an imported umxhq) together. The network runs in 60-second chunks, so its
     /// memory does not grow with the file. A bad file gets one error line; the others go on
     /// and the exit status is 2. With --eval DATA: BSS Eval v3 (mir_eval-exact) SDR / SIR /
     /// SAR per clip and GNSDR / GSIR / GSAR of the separator, the ideal ratio mask (upper
     /// bound) and the mixture itself, written as a report.
     Separate(crate::commands::separate::SeparateArgs),
+    /// Turn a PyTorch Open-Unmix state dict (your own, or the `vocals` model of umxhq / umxl,
+    /// converted to safetensors) into a separator folder for `separate --model` and `train
+    /// --vocals separated --separator`.
+    ///
+    /// The network's sizes (channels, hidden size, layers, bandwidth) are read from the
+    /// tensors' shapes; every key must be known, present and of the right shape, or the import
+    /// names the ones that are not. A stereo network separates stereo files jointly; a mono
+    /// file is given to it on both channels.
+    ImportSeparator(crate::commands::import_separator::ImportSeparatorArgs),
     /// The demo: evaluate the shipped default model on the MIR-1K validation songs (frame and
     /// song level F1, report with confusion matrices and t-SNE in `target/demo/eval/`), name the
     /// singer of the first clip of the first validation songs (manifest order), and list the

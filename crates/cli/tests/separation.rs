@@ -306,3 +306,124 @@ fn train_separate_score_and_replay_separated_vocals() {
     ]);
     assert_eq!(wrong.status.code(), Some(2));
 }
+
+/// The Open-Unmix oracle fixture's state dict alone (the fixture also holds the oracle's
+/// inputs and outputs), as a user's converted `vocals.safetensors` would be.
+fn oracle_state_dict(dir: &Path) -> PathBuf {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../models/tests/fixtures/open_unmix.safetensors");
+    let bytes = std::fs::read(&fixture).expect("oracle fixture");
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).expect("safetensors");
+    let oracle = ["input", "output", "stage.lstm.input", "stage.lstm.output"];
+    let kept: Vec<(String, safetensors::tensor::TensorView<'_>)> = tensors
+        .tensors()
+        .into_iter()
+        .filter(|(name, _)| !oracle.contains(&name.as_str()))
+        .collect();
+    let path = dir.join("vocals.safetensors");
+    safetensors::serialize_to_file(kept, None, &path).expect("write state dict");
+    path
+}
+
+#[test]
+fn an_imported_stereo_open_unmix_separates_stereo_and_mono_files() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let state = oracle_state_dict(tmp.path());
+    let sep = tmp.path().join("umx");
+    // The fixture network: 129 bins (n_fft 256), 2 channels, 64 bins fed in, hidden 16.
+    let out = ok(&[
+        "import-separator",
+        s(&state),
+        "--out",
+        s(&sep),
+        "--rate",
+        "16000",
+        "--n-fft",
+        "256",
+        "--hop",
+        "64",
+        "--format",
+        "json",
+    ]);
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(summary["channels"], 2);
+    assert_eq!(summary["hidden_size"], 16);
+    assert_eq!(summary["bandwidth_bins"], 64);
+    assert!(sep.join("separator.json").is_file() && sep.join("model.safetensors").is_file());
+
+    // A stereo file is separated jointly into stereo stems of its own shape.
+    let stems = tmp.path().join("stems");
+    ok(&[
+        "separate",
+        STEREO_44K,
+        "--model",
+        s(&sep),
+        "--out",
+        s(&stems),
+    ]);
+    let vocals = hound::WavReader::open(stems.join("amy_1_01_44k/vocals.wav")).expect("vocals");
+    let input = hound::WavReader::open(Path::new(env!("CARGO_MANIFEST_DIR")).join(STEREO_44K))
+        .expect("input");
+    assert_eq!(vocals.spec().channels, 2);
+    assert_eq!(vocals.spec().sample_rate, input.spec().sample_rate);
+    assert_eq!(vocals.duration(), input.duration());
+    let samples: Vec<f32> = vocals
+        .into_samples::<f32>()
+        .map(|x| x.expect("f32"))
+        .collect();
+    assert!(samples.iter().all(|x| x.is_finite()));
+    assert!(samples.iter().any(|x| *x != 0.0));
+
+    // A mono file goes to both network channels and comes back mono.
+    let mono = tmp.path().join("mono.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(&mono, spec).expect("wav");
+    for i in 0..16000 {
+        let x = (i as f32 * 0.05).sin() * 8000.0;
+        writer.write_sample(x as i16).expect("sample");
+    }
+    writer.finalize().expect("finalize");
+    ok(&["separate", s(&mono), "--model", s(&sep), "--out", s(&stems)]);
+    let vocals = hound::WavReader::open(stems.join("mono/vocals.wav")).expect("vocals");
+    assert_eq!(vocals.spec().channels, 1);
+    assert_eq!(vocals.duration(), 16000);
+
+    // A state dict that does not fit the STFT, or has a key the network does not have, is
+    // refused, saying why.
+    let wrong_fft = singerid(&[
+        "import-separator",
+        s(&state),
+        "--out",
+        s(&tmp.path().join("y")),
+    ]);
+    assert_eq!(wrong_fft.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong_fft.stderr).contains("n_fft 4096 gives 2049"));
+    let bad = tmp.path().join("bad.safetensors");
+    let fixture = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../models/tests/fixtures/open_unmix.safetensors"),
+    )
+    .expect("fixture");
+    std::fs::write(&bad, fixture).expect("copy");
+    let refused = singerid(&[
+        "import-separator",
+        s(&bad),
+        "--n-fft",
+        "256",
+        "--hop",
+        "64",
+        "--out",
+        s(&tmp.path().join("x")),
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("stage.lstm.input"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}

@@ -31,8 +31,8 @@ pub use evaluate::{EvalOutcome, EvalRequest, evaluate_split};
 pub use identify::{FileResult, Identification, IdentifyOptions, identify};
 pub use reproduce::{GridObserver, ReproduceRequest, reproduce};
 pub use separate::{
-    DEFAULT_SEPARATOR, SeparatedFile, default_separator, load_separator, separate_files,
-    separation_report,
+    DEFAULT_SEPARATOR, SeparatedFile, default_separator, import_separator, load_separator,
+    separate_files, separation_report,
 };
 pub use singerid_train::Bundle;
 

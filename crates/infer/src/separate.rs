@@ -62,6 +62,54 @@ pub fn load_separator(
     Ok((separator, dir))
 }
 
+/// Turns a PyTorch Open-Unmix state dict (one target, e.g. the `vocals` model of `umxhq` or
+/// `umxl`, saved as safetensors) into a separator folder at `out`: the network's sizes come
+/// from the tensors' shapes, the STFT and rate from the arguments (Open-Unmix's pretrained
+/// models: 44.1 kHz, n_fft 4096, hop 1024). The mask is the single-target Wiener gain
+/// (`openunmix`'s `Separator(niter=0, residual=True)`).
+///
+/// # Errors
+/// [`Error::Evaluation`] naming the file for a state dict that cannot be read, lacks or has
+/// extra keys, or does not agree with the STFT size; the folder cannot be written.
+pub fn import_separator(
+    state_dict: &Path,
+    sample_rate_hz: u32,
+    n_fft: usize,
+    hop_length: usize,
+    out: &Path,
+) -> Result<Separator, Error> {
+    use singerid_models::separation::import::{
+        config_from_state_dict, load_state_dict, read_state_dict,
+    };
+    let failed = |e: &dyn std::fmt::Display| {
+        Error::Evaluation(format!("importing {}: {e}", state_dict.display()))
+    };
+    let state = read_state_dict(state_dict).map_err(|e| failed(&e))?;
+    let model_config = config_from_state_dict(&state, state_dict).map_err(|e| failed(&e))?;
+    let config = singerid_models::separation::SeparatorConfig::new(model_config.clone())
+        .with_sample_rate_hz(sample_rate_hz)
+        .with_n_fft(n_fft)
+        .with_hop_length(hop_length);
+    config.validate().map_err(|e| failed(&e))?;
+    let model = load_state_dict(
+        &state,
+        &model_config,
+        state_dict,
+        &burn::tensor::Device::default(),
+    )
+    .map_err(|e| failed(&e))?;
+    let separator = Separator::new(model, config).map_err(|e| failed(&e))?;
+    let provenance = serde_json::json!({
+        "imported_from": std::path::absolute(state_dict).unwrap_or_else(|_| state_dict.to_owned()),
+        "format": "PyTorch Open-Unmix state dict (openunmix 1.3.0 layout), as safetensors",
+        "licence": "that of the imported weights",
+    });
+    separator
+        .save(out, provenance)
+        .map_err(|e| Error::Evaluation(format!("{}: {e}", out.display())))?;
+    Ok(separator)
+}
+
 /// What happened to one input of [`separate_files`].
 #[derive(Debug, Clone, Serialize)]
 pub struct SeparatedFile {
@@ -155,11 +203,9 @@ pub fn separate_files(
 fn separate_file(separator: &Separator, input: &Path, dir: &Path) -> Result<SeparatedFile, Error> {
     let audio = decode(input).map_err(|e| Error::Evaluation(e.to_string()))?;
     let rate = audio.sample_rate_hz;
-    let stems: Vec<Stems> = audio
-        .channels
-        .iter()
-        .map(|channel| separator.separate_at(channel, rate))
-        .collect::<Result<_, _>>()
+    let channels: Vec<&[f32]> = audio.channels.iter().map(Vec::as_slice).collect();
+    let stems: Vec<Stems> = separator
+        .separate_channels_at(&channels, rate)
         .map_err(Error::Evaluation)?;
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::Evaluation(format!("{}: {e}", dir.display())))?;

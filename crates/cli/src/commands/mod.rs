@@ -5,6 +5,7 @@ pub mod demo;
 pub mod eval;
 pub mod features;
 pub mod identify;
+pub mod import_separator;
 pub mod presets;
 pub mod reproduce;
 pub mod separate;

@@ -106,11 +106,8 @@ impl SeparatorConfig {
                 self.n_fft / 2 + 1
             ));
         }
-        if self.model.nb_channels != 1 {
-            return invalid(format!(
-                "only mono networks are run (channels are separated one by one), got {}",
-                self.model.nb_channels
-            ));
+        if self.model.nb_channels == 0 {
+            return invalid("the network needs at least one channel".into());
         }
         if self.sample_rate_hz == 0 || self.chunk_frames == 0 {
             return invalid("sample rate and chunk_frames must be positive".into());
@@ -131,7 +128,7 @@ pub struct SeparatorFile {
     pub provenance: serde_json::Value,
 }
 
-/// The two stems of a mono mixture, each as long as the input.
+/// The two stems of one channel, each as long as the input.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stems {
     /// The estimated singing voice.
@@ -209,31 +206,45 @@ impl Separator {
         save_separator(&self.model, &self.config, dir, provenance)
     }
 
-    /// The network's vocal magnitude for a mixture spectrogram, frame-major like `spec`.
+    /// The network's vocal magnitude for a mono network's mixture spectrogram, frame-major
+    /// like `spec`.
     pub fn vocal_magnitude(&self, spec: &ComplexSpectrogram) -> Vec<f32> {
-        let (bins, frames) = (spec.n_bins, spec.n_frames);
-        let magnitude = spec.magnitude();
+        self.vocal_magnitudes(std::slice::from_ref(spec))
+            .pop()
+            .unwrap_or_default()
+    }
+
+    /// The network's vocal magnitude of each channel, frame-major like the spectrograms, which
+    /// must be one per network channel and of equal size.
+    fn vocal_magnitudes(&self, specs: &[ComplexSpectrogram]) -> Vec<Vec<f32>> {
+        let channels = specs.len();
+        let (bins, frames) = (specs[0].n_bins, specs[0].n_frames);
+        let magnitudes: Vec<Vec<f32>> = specs.iter().map(ComplexSpectrogram::magnitude).collect();
         let device = self.model.input_mean.val().device();
-        let mut out = vec![0.0_f32; bins * frames];
+        let mut out = vec![vec![0.0_f32; bins * frames]; channels];
         let (chunk, context) = (self.config.chunk_frames, self.config.context_frames);
         let mut start = 0;
         while start < frames {
             let end = (start + chunk).min(frames);
             let (lo, hi) = (start.saturating_sub(context), (end + context).min(frames));
             let n = hi - lo;
-            // [bins, n] from the frame-major slice.
-            let mut input = vec![0.0_f32; bins * n];
-            for t in 0..n {
-                for f in 0..bins {
-                    input[f * n + t] = magnitude[(lo + t) * bins + f];
+            // [channels, bins, n] from the frame-major slices.
+            let mut input = vec![0.0_f32; channels * bins * n];
+            for (c, magnitude) in magnitudes.iter().enumerate() {
+                for t in 0..n {
+                    for f in 0..bins {
+                        input[(c * bins + f) * n + t] = magnitude[(lo + t) * bins + f];
+                    }
                 }
             }
-            let x = Tensor::<4>::from_data(TensorData::new(input, [1, 1, bins, n]), &device);
+            let x = Tensor::<4>::from_data(TensorData::new(input, [1, channels, bins, n]), &device);
             let y = self.model.forward(x).into_data();
             let y = y.as_slice::<f32>().expect("the network outputs f32");
-            for t in start..end {
-                for f in 0..bins {
-                    out[t * bins + f] = y[f * n + (t - lo)];
+            for (c, out) in out.iter_mut().enumerate() {
+                for t in start..end {
+                    for f in 0..bins {
+                        out[t * bins + f] = y[(c * bins + f) * n + (t - lo)];
+                    }
                 }
             }
             start = end;
@@ -241,13 +252,77 @@ impl Separator {
         out
     }
 
-    /// Separates a mono signal at [`SeparatorConfig::sample_rate_hz`].
+    /// Separates a mono signal at [`SeparatorConfig::sample_rate_hz`] (a multichannel network
+    /// gets it on every channel, and the vocals are the mean of its estimates).
     pub fn separate(&self, mixture: &[f32]) -> Stems {
-        let spec = self.stft.forward(mixture);
-        let vocal = self.vocal_magnitude(&spec);
+        self.separate_channels(&[mixture])
+            .pop()
+            .expect("one channel in, one out")
+    }
+
+    /// Separates the channels of one signal at [`SeparatorConfig::sample_rate_hz`]; one
+    /// [`Stems`] per input channel.
+    ///
+    /// A mono network separates each channel on its own. A network of `C > 1` channels sees
+    /// them together: a mono input is given on every channel and its vocals are the mean of the
+    /// estimates; an input of `C` channels maps one to one.
+    ///
+    /// # Panics
+    /// If `channels` is empty, the channels differ in length, or a multichannel network gets
+    /// neither 1 nor its own count (check with [`Separator::accepts_channels`]).
+    pub fn separate_channels(&self, channels: &[&[f32]]) -> Vec<Stems> {
+        assert!(
+            self.accepts_channels(channels.len()),
+            "{} channels for a {}-channel separator",
+            channels.len(),
+            self.config.model.nb_channels
+        );
+        let net = self.config.model.nb_channels;
+        if net == 1 {
+            return channels
+                .iter()
+                .map(|channel| {
+                    let spec = self.stft.forward(channel);
+                    let vocal = self.vocal_magnitude(&spec);
+                    self.stems(channel, &spec, &vocal)
+                })
+                .collect();
+        }
+        let len = channels[0].len();
+        assert!(channels.iter().all(|c| c.len() == len), "unequal channels");
+        let specs: Vec<ComplexSpectrogram> = (0..net)
+            .map(|c| self.stft.forward(channels[c % channels.len()]))
+            .collect();
+        let vocals = self.vocal_magnitudes(&specs);
+        let stems: Vec<Stems> = (0..net)
+            .map(|c| self.stems(channels[c % channels.len()], &specs[c], &vocals[c]))
+            .collect();
+        if channels.len() == net {
+            return stems;
+        }
+        let mean = |pick: fn(&Stems) -> &Vec<f32>| -> Vec<f32> {
+            (0..len)
+                .map(|t| stems.iter().map(|s| pick(s)[t]).sum::<f32>() / net as f32)
+                .collect()
+        };
+        vec![Stems {
+            vocals: mean(|s| &s.vocals),
+            accompaniment: mean(|s| &s.accompaniment),
+        }]
+    }
+
+    /// Whether [`Separator::separate_channels`] takes `n` channels: any positive number for a
+    /// mono network, 1 or its own count for a multichannel one.
+    pub fn accepts_channels(&self, n: usize) -> bool {
+        let net = self.config.model.nb_channels;
+        n > 0 && (net == 1 || n == 1 || n == net)
+    }
+
+    /// The stems of one channel from its spectrogram and the network's vocal magnitude.
+    fn stems(&self, mixture: &[f32], spec: &ComplexSpectrogram, vocal: &[f32]) -> Stems {
         let mask = self.config.mask;
         let mut vocals_spec = spec.clone();
-        for (x, &v) in vocals_spec.bins.iter_mut().zip(&vocal) {
+        for (x, &v) in vocals_spec.bins.iter_mut().zip(vocal) {
             let m = x.norm();
             let gain = match mask {
                 MaskKind::Direct => {
@@ -281,18 +356,52 @@ impl Separator {
     /// # Errors
     /// The resampler's message for a rate it rejects (0 Hz).
     pub fn separate_at(&self, samples: &[f32], rate: u32) -> Result<Stems, String> {
+        Ok(self
+            .separate_channels_at(&[samples], rate)?
+            .pop()
+            .expect("one channel in, one out"))
+    }
+
+    /// [`Separator::separate_channels`] at `rate` Hz: each channel resampled to the
+    /// separator's rate and back, the stems trimmed or zero-padded to the input's length.
+    ///
+    /// # Errors
+    /// The resampler's message for a rate it rejects (0 Hz); a channel count the network does
+    /// not take ([`Separator::accepts_channels`]).
+    pub fn separate_channels_at(
+        &self,
+        channels: &[&[f32]],
+        rate: u32,
+    ) -> Result<Vec<Stems>, String> {
+        if !self.accepts_channels(channels.len()) {
+            return Err(format!(
+                "{} channels given to a {}-channel separator (it takes 1 or {})",
+                channels.len(),
+                self.config.model.nb_channels,
+                self.config.model.nb_channels
+            ));
+        }
         let model_rate = self.config.sample_rate_hz;
-        let at_model = resample(samples, rate, model_rate)?;
-        let stems = self.separate(&at_model);
-        let back = |x: &[f32]| -> Result<Vec<f32>, String> {
-            let mut y = resample(x, model_rate, rate)?;
-            y.resize(samples.len(), 0.0);
-            Ok(y)
-        };
-        Ok(Stems {
-            vocals: back(&stems.vocals)?,
-            accompaniment: back(&stems.accompaniment)?,
-        })
+        let at_model: Vec<Vec<f32>> = channels
+            .iter()
+            .map(|c| resample(c, rate, model_rate))
+            .collect::<Result<_, _>>()?;
+        let refs: Vec<&[f32]> = at_model.iter().map(Vec::as_slice).collect();
+        let len = channels[0].len();
+        self.separate_channels(&refs)
+            .into_iter()
+            .map(|stems| {
+                let back = |x: &[f32]| -> Result<Vec<f32>, String> {
+                    let mut y = resample(x, model_rate, rate)?;
+                    y.resize(len, 0.0);
+                    Ok(y)
+                };
+                Ok(Stems {
+                    vocals: back(&stems.vocals)?,
+                    accompaniment: back(&stems.accompaniment)?,
+                })
+            })
+            .collect()
     }
 
     /// A short identity of the weights: the first 16 hex digits of the blake3 hash of the
@@ -416,6 +525,39 @@ mod tests {
             assert!((a - b).abs() < 1e-4, "{a} vs {b}");
         }
         assert!(stems.accompaniment.iter().all(|a| a.abs() < 1e-4));
+    }
+
+    /// A stereo network with the same unit mask returns each channel of a stereo input, and a
+    /// mono input (given on both channels, estimates averaged) as it is.
+    #[test]
+    fn a_stereo_network_separates_channels_jointly_and_mono_on_both() {
+        let device = Device::default();
+        let mut config = tiny().with_mask(MaskKind::Direct);
+        config.model = config.model.clone().with_nb_channels(2);
+        let mut model = config.model.init(&device);
+        model.fc3.weight = Param::from_tensor(Tensor::zeros([4, 66], &device));
+        model.output_mean = Param::from_tensor(Tensor::ones([33], &device));
+        let separator = Separator::new(model.valid(), config).expect("valid");
+        let left: Vec<f32> = (0..900).map(|i| ((i as f32) * 0.37).sin() * 0.3).collect();
+        let right: Vec<f32> = (0..900).map(|i| ((i as f32) * 0.11).cos() * 0.2).collect();
+        let stems = separator.separate_channels(&[&left, &right]);
+        assert_eq!(stems.len(), 2);
+        for (input, stem) in [&left, &right].into_iter().zip(&stems) {
+            for (a, b) in input.iter().zip(&stem.vocals) {
+                assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+            }
+        }
+        let mono = separator.separate(&left);
+        for (a, b) in left.iter().zip(&mono.vocals) {
+            assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+        }
+        assert!(separator.accepts_channels(1) && separator.accepts_channels(2));
+        assert!(!separator.accepts_channels(3) && !separator.accepts_channels(0));
+        assert!(
+            separator
+                .separate_channels_at(&[&left, &left, &left], 16000)
+                .is_err()
+        );
     }
 
     /// Chunked and whole-signal inference agree away from chunk edges only approximately
