@@ -60,7 +60,7 @@ const TRUNCATION_SLACK_FRAMES: u64 = 4_608;
 /// - [`AudioError::NoSamples`] if the stream holds no samples.
 pub fn decode(path: &Path) -> Result<DecodedAudio, AudioError> {
     let mut channels: Vec<Vec<f32>> = Vec::new();
-    let sample_rate_hz = decode_with(path, |planes| {
+    let sample_rate_hz = decode_with(path, |planes, _| {
         if channels.is_empty() {
             channels = vec![Vec::new(); planes.len()];
         }
@@ -85,7 +85,7 @@ pub fn decode(path: &Path) -> Result<DecodedAudio, AudioError> {
 /// As [`decode`], plus [`AudioError::ChannelUnavailable`].
 pub fn decode_mono(path: &Path, channel: Channel) -> Result<Signal, AudioError> {
     let mut samples = Vec::new();
-    let sample_rate_hz = decode_with(path, |planes| {
+    let sample_rate_hz = decode_with(path, |planes, _| {
         select_channel_into(planes, channel, path, &mut samples)
     })?;
     Ok(Signal {
@@ -94,11 +94,27 @@ pub fn decode_mono(path: &Path, channel: Channel) -> Result<Signal, AudioError> 
     })
 }
 
+/// Decodes `path` block by block: `on_planes` gets each decoded packet's planar `f32` samples
+/// with the stream's sample rate, so a file of any length is processed in bounded memory.
+/// Returns the sample rate. The checks of [`decode`] apply; those that need the whole stream
+/// (truncation, an empty stream) fail at the end, after the blocks were delivered, so a caller
+/// writing output must only keep it when this returns `Ok`.
+///
+/// # Errors
+/// As [`decode`], and whatever `on_planes` returns (which stops decoding).
+pub fn decode_stream(
+    path: &Path,
+    on_planes: impl FnMut(&[Vec<f32>], u32) -> Result<(), AudioError>,
+) -> Result<u32, AudioError> {
+    decode_with(path, on_planes)
+}
+
 /// The decoding loop: calls `on_planes` with each decoded packet's planar `f32` samples and
-/// returns the stream's sample rate after the checks described at [`decode`].
+/// the sample rate, and returns the stream's sample rate after the checks described at
+/// [`decode`].
 fn decode_with(
     path: &Path,
-    mut on_planes: impl FnMut(&[Vec<f32>]) -> Result<(), AudioError>,
+    mut on_planes: impl FnMut(&[Vec<f32>], u32) -> Result<(), AudioError>,
 ) -> Result<u32, AudioError> {
     let io_err = |source| AudioError::Io {
         path: path.to_path_buf(),
@@ -187,7 +203,7 @@ fn decode_with(
                 packets_ok += 1;
                 let spec = buffer.spec();
                 let n_channels = spec.channels().count();
-                sample_rate_hz.get_or_insert(spec.rate());
+                let rate = *sample_rate_hz.get_or_insert(spec.rate());
                 if n_channels == 0 {
                     continue;
                 }
@@ -206,7 +222,7 @@ fn decode_with(
                 buffer.copy_to_vecs_planar(&mut planar);
                 let frames = planar.first().map_or(0, Vec::len);
                 if frames > 0 {
-                    on_planes(&planar)?;
+                    on_planes(&planar, rate)?;
                     decoded += frames as u64;
                 }
             }

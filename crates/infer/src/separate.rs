@@ -4,18 +4,18 @@
 //! Each channel of a file is resampled to the separator's rate, separated
 //! ([`Separator::separate`]), and the stems resampled back, so the stems have the input's
 //! sample rate, channel count and length (Open-Unmix's convention). Stems are written as
-//! 32-bit float WAV (no clipping of loud stems). The decoded file is held in memory (about
-//! 21 MB per stereo minute at 44.1 kHz); the network runs in chunks, so its memory does not
-//! grow with the file.
+//! 32-bit float WAV (no clipping of loud stems). Files are separated while they decode, one
+//! segment of [`SEGMENT_SECONDS`] at a time with [`CONTEXT_SECONDS`] of audio on each side,
+//! and written block by block, so memory does not grow with the file (WAV's own limit of
+//! 4 GiB, 3.4 hours of 32-bit stereo at 44.1 kHz, is the only length limit).
 
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::Serialize;
-use singerid_audio::decode::decode;
 use singerid_audio::resample::resample;
 use singerid_audio::stft::ComplexStft;
-use singerid_audio::wav::write_wav;
+use singerid_audio::wav::WavStream;
 use singerid_data::{Dataset, Progress};
 use singerid_eval::plot::{SpectrogramPanel, spectrograms_png};
 use singerid_eval::separation_report::{ClipRow, SeparationReport, SkippedClip, voice_scores};
@@ -200,58 +200,208 @@ pub fn separate_files(
     results
 }
 
+/// Seconds of input separated at a time by `separate` (with [`CONTEXT_SECONDS`] on each
+/// side): the separator's own network chunk, so a segment is one network call.
+pub const SEGMENT_SECONDS: f64 = 54.0;
+/// Seconds of audio on each side of a segment that are separated with it and discarded, so
+/// the network and the resamplers see the music around the segment's edges.
+pub const CONTEXT_SECONDS: f64 = 3.0;
+
 fn separate_file(separator: &Separator, input: &Path, dir: &Path) -> Result<SeparatedFile, Error> {
-    let audio = decode(input).map_err(|e| Error::Evaluation(e.to_string()))?;
-    let rate = audio.sample_rate_hz;
-    let channels: Vec<&[f32]> = audio.channels.iter().map(Vec::as_slice).collect();
-    let stems: Vec<Stems> = separator
-        .separate_channels_at(&channels, rate)
-        .map_err(Error::Evaluation)?;
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::Evaluation(format!("{}: {e}", dir.display())))?;
-    let vocals = dir.join("vocals.wav");
-    let accompaniment = dir.join("accompaniment.wav");
-    write_wav(
-        &vocals,
-        &stems.iter().map(|s| &s.vocals[..]).collect::<Vec<_>>(),
-        rate,
-    )?;
-    write_wav(
-        &accompaniment,
-        &stems
-            .iter()
-            .map(|s| &s.accompaniment[..])
-            .collect::<Vec<_>>(),
-        rate,
-    )?;
-    // The picture: the channel mix of the input and of the vocals, first minute, at the
-    // separator's rate.
-    let mono = |channels: &[&[f32]]| -> Vec<f32> {
-        let n = channels[0].len();
-        (0..n)
-            .map(|i| channels.iter().map(|c| c[i]).sum::<f32>() / channels.len() as f32)
-            .collect()
+    separate_stream(separator, input, dir, SEGMENT_SECONDS, CONTEXT_SECONDS)
+}
+
+/// The stems written while the file is decoded, with what the spectrogram needs.
+struct StreamState<'a> {
+    separator: &'a Separator,
+    vocals: Option<WavStream>,
+    accompaniment: Option<WavStream>,
+    /// Undelivered input, per channel, from `kept_from` on (the left context included).
+    pending: Vec<Vec<f32>>,
+    /// Samples of `pending` that are left context (already written).
+    context_len: usize,
+    rate: u32,
+    /// Samples of context on each side of a segment.
+    context: usize,
+    frames: u64,
+    /// The first minute of the channel mix and of the vocals' mix, for the picture.
+    preview_mix: Vec<f32>,
+    preview_vocals: Vec<f32>,
+}
+
+impl StreamState<'_> {
+    /// Separates `pending` and writes its samples after the left context, up to `keep_right`
+    /// samples before its end (the right context, kept for the next segment).
+    fn flush(&mut self, keep_right: usize, dir: &Path) -> Result<(), Error> {
+        let total = self.pending.first().map_or(0, Vec::len);
+        if total <= self.context_len + keep_right {
+            return Ok(());
+        }
+        let channels: Vec<&[f32]> = self.pending.iter().map(Vec::as_slice).collect();
+        let stems = self
+            .separator
+            .separate_channels_at(&channels, self.rate)
+            .map_err(Error::Evaluation)?;
+        let (from, to) = (self.context_len, total - keep_right);
+        if self.vocals.is_none() {
+            let n = self.pending.len();
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::Evaluation(format!("{}: {e}", dir.display())))?;
+            self.vocals = Some(WavStream::create(&partial(dir, VOCALS), n, self.rate)?);
+            self.accompaniment = Some(WavStream::create(
+                &partial(dir, ACCOMPANIMENT),
+                n,
+                self.rate,
+            )?);
+        }
+        let part = |pick: fn(&Stems) -> &Vec<f32>| -> Vec<&[f32]> {
+            stems.iter().map(|s| &pick(s)[from..to]).collect()
+        };
+        if let Some(writer) = &mut self.vocals {
+            writer.write(&part(|s| &s.vocals))?;
+        }
+        if let Some(writer) = &mut self.accompaniment {
+            writer.write(&part(|s| &s.accompaniment))?;
+        }
+        let minute = self.rate as usize * 60;
+        let n = self.pending.len() as f32;
+        for t in from..to {
+            if self.preview_mix.len() >= minute {
+                break;
+            }
+            self.preview_mix
+                .push(self.pending.iter().map(|c| c[t]).sum::<f32>() / n);
+            self.preview_vocals
+                .push(stems.iter().map(|s| s.vocals[t]).sum::<f32>() / n);
+        }
+        // Keep the left context of the next segment and the unwritten right part.
+        let keep_from = to.saturating_sub(self.context);
+        for channel in &mut self.pending {
+            channel.drain(..keep_from);
+        }
+        self.context_len = to - keep_from;
+        Ok(())
+    }
+}
+
+const VOCALS: &str = "vocals.wav";
+const ACCOMPANIMENT: &str = "accompaniment.wav";
+
+/// `dir/<name>.partial`: where a stem is written until the whole file has decoded.
+fn partial(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}.partial"))
+}
+
+/// Separates `input` while decoding it, `segment_s` seconds at a time with `context_s` of
+/// audio on each side, and writes the stems block by block: memory is bounded by the segment,
+/// whatever the file's length. The stems are renamed into place only when the whole file
+/// decoded without error.
+fn separate_stream(
+    separator: &Separator,
+    input: &Path,
+    dir: &Path,
+    segment_s: f64,
+    context_s: f64,
+) -> Result<SeparatedFile, Error> {
+    let mut state = StreamState {
+        separator,
+        vocals: None,
+        accompaniment: None,
+        pending: Vec::new(),
+        context_len: 0,
+        rate: 0,
+        context: 0,
+        frames: 0,
+        preview_mix: Vec::new(),
+        preview_vocals: Vec::new(),
     };
-    let mixture = mono(&audio.channels.iter().map(Vec::as_slice).collect::<Vec<_>>());
-    let voice = mono(&stems.iter().map(|s| &s.vocals[..]).collect::<Vec<_>>());
-    let minute = (rate as usize * 60).min(mixture.len());
+    let mut failure: Option<Error> = None;
+    let decoded = singerid_audio::decode::decode_stream(input, |planes, rate| {
+        if state.pending.is_empty() {
+            if !separator.accepts_channels(planes.len()) {
+                failure = Some(Error::Evaluation(format!(
+                    "{} channels, and the separator takes 1 or {}",
+                    planes.len(),
+                    separator.config().model.nb_channels
+                )));
+                return Err(stop(input));
+            }
+            state.pending = vec![Vec::new(); planes.len()];
+            state.rate = rate;
+            state.context = (context_s * f64::from(rate)) as usize;
+        }
+        for (channel, plane) in state.pending.iter_mut().zip(planes) {
+            channel.extend_from_slice(plane);
+        }
+        state.frames += planes.first().map_or(0, Vec::len) as u64;
+        let segment = (segment_s * f64::from(rate)) as usize;
+        let context = state.context;
+        if state.pending[0].len() >= state.context_len + segment + context
+            && let Err(e) = state.flush(context, dir)
+        {
+            failure = Some(e);
+            return Err(stop(input));
+        }
+        Ok(())
+    });
+    let cleanup = |state: &mut StreamState<'_>| {
+        state.vocals = None;
+        state.accompaniment = None;
+        let _ = std::fs::remove_file(partial(dir, VOCALS));
+        let _ = std::fs::remove_file(partial(dir, ACCOMPANIMENT));
+        // Only removes the folder if nothing else is in it.
+        let _ = std::fs::remove_dir(dir);
+    };
+    if let Some(e) = failure {
+        cleanup(&mut state);
+        return Err(e);
+    }
+    if let Err(e) = decoded {
+        cleanup(&mut state);
+        return Err(Error::Evaluation(e.to_string()));
+    }
+    if let Err(e) = state.flush(0, dir) {
+        cleanup(&mut state);
+        return Err(e);
+    }
+    let rate = state.rate;
+    let channels = state.pending.len();
+    for (writer, name) in [
+        (state.vocals.take(), VOCALS),
+        (state.accompaniment.take(), ACCOMPANIMENT),
+    ] {
+        if let Some(writer) = writer {
+            writer.finish()?;
+            std::fs::rename(partial(dir, name), dir.join(name))
+                .map_err(|e| Error::Evaluation(format!("{}: {e}", dir.join(name).display())))?;
+        }
+    }
+    // The picture: the channel mix of the input and of the vocals, first minute.
     spectrogram_figure(
         separator,
         &dir.join("spectrogram.png"),
         &[
-            ("mixture", &mixture[..minute], rate),
-            ("separated vocals", &voice[..minute], rate),
+            ("mixture", &state.preview_mix, rate),
+            ("separated vocals", &state.preview_vocals, rate),
         ],
     )?;
     Ok(SeparatedFile {
         input: input.to_owned(),
-        vocals: Some(vocals),
-        accompaniment: Some(accompaniment),
-        seconds: audio.n_frames() as f64 / f64::from(rate),
+        vocals: Some(dir.join(VOCALS)),
+        accompaniment: Some(dir.join(ACCOMPANIMENT)),
+        seconds: state.frames as f64 / f64::from(rate),
         sample_rate_hz: rate,
-        channels: audio.channels.len(),
+        channels,
         error: None,
     })
+}
+
+/// The error that stops decoding when separating failed (the real error is kept aside).
+fn stop(input: &Path) -> singerid_audio::AudioError {
+    singerid_audio::AudioError::Io {
+        path: input.to_owned(),
+        source: std::io::Error::other("separation stopped"),
+    }
 }
 
 /// Log-magnitude spectrograms (dB, 80 dB range) of signals at the separator's STFT, stacked.
@@ -402,4 +552,67 @@ pub fn separation_report(
     );
     report.write(out, &extra)?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::module::{Module, Param};
+    use burn::tensor::{Device, Tensor};
+    use singerid_models::separation::{MaskKind, OpenUnmixConfig, SeparatorConfig};
+
+    /// A stereo separator whose mask is 1 everywhere (fc3 = 0, output mean 1, direct mask):
+    /// its vocals are its input, so any sample lost, doubled or shifted at a segment boundary
+    /// shows.
+    fn pass_through() -> Separator {
+        let device = Device::default();
+        let config = SeparatorConfig::new(
+            OpenUnmixConfig::new()
+                .with_nb_bins(33)
+                .with_nb_channels(2)
+                .with_hidden_size(4)
+                .with_nb_layers(1)
+                .with_max_bin(None),
+        )
+        .with_n_fft(64)
+        .with_hop_length(16)
+        .with_mask(MaskKind::Direct);
+        let mut model = config.model.init(&device);
+        model.fc3.weight = Param::from_tensor(Tensor::zeros([4, 66], &device));
+        model.output_mean = Param::from_tensor(Tensor::ones([33], &device));
+        Separator::new(model.valid(), config).expect("valid")
+    }
+
+    #[test]
+    fn segments_are_stitched_sample_exactly_and_a_bad_file_leaves_nothing() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let input = tmp.path().join("in.wav");
+        let n = 16_000 * 5 + 123;
+        let left: Vec<f32> = (0..n).map(|i| ((i as f32) * 0.013).sin() * 0.5).collect();
+        let right: Vec<f32> = (0..n).map(|i| ((i as f32) * 0.007).cos() * 0.25).collect();
+        singerid_audio::wav::write_wav(&input, &[&left, &right], 16_000).expect("write");
+        let separator = pass_through();
+        // 0.7 s segments with 0.2 s of context: eight segments and a remainder.
+        let out = tmp.path().join("out");
+        let file = separate_stream(&separator, &input, &out, 0.7, 0.2).expect("separates");
+        assert_eq!(file.channels, 2);
+        assert_eq!(file.sample_rate_hz, 16_000);
+        let vocals = singerid_audio::decode::decode(&out.join(VOCALS)).expect("vocals");
+        assert_eq!(vocals.channels.len(), 2);
+        for (channel, original) in vocals.channels.iter().zip([&left, &right]) {
+            assert_eq!(channel.len(), n);
+            for (i, (a, b)) in channel.iter().zip(original).enumerate() {
+                assert!((a - b).abs() < 1e-4, "sample {i}: {a} vs {b}");
+            }
+        }
+        assert!(!partial(&out, VOCALS).exists());
+        assert!(out.join("spectrogram.png").is_file());
+
+        // A file that is not audio fails and leaves no stems (and no empty folder).
+        let bad = tmp.path().join("bad.wav");
+        std::fs::write(&bad, b"not audio at all").expect("write");
+        let bad_out = tmp.path().join("bad-out");
+        assert!(separate_stream(&separator, &bad, &bad_out, 0.7, 0.2).is_err());
+        assert!(!bad_out.exists());
+    }
 }
