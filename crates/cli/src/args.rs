@@ -99,9 +99,11 @@ pub enum Command {
     /// Each channel is resampled to the separator's rate (16 kHz for the shipped one),
     /// separated (STFT, network, Wiener mask on the complex mixture, inverse STFT) and
     /// resampled back, so the stems have the input's rate, channels and length; a mono
-    /// separator takes the channels one by one, a stereo one (an imported umxhq) together. The network runs in 60-second chunks, so its
-    /// memory does not grow with the file. A bad file gets one error line; the others go on
-    /// and the exit status is 2. With --eval DATA: BSS Eval v3 (mir_eval-exact) SDR / SIR /
+    /// separator takes the channels one by one, a stereo one (an imported umxhq) together.
+    /// Files are separated while they decode, 54 seconds at a time with 3 seconds of context on
+    /// each side, and the stems written as they come, so memory does not grow with the file;
+    /// the stems appear only once the whole file decoded. A bad file gets one error line; the
+    /// others go on and the exit status is 2. With --eval DATA: BSS Eval v3 (mir_eval-exact) SDR / SIR /
     /// SAR per clip and GNSDR / GSIR / GSAR of the separator, the ideal ratio mask (upper
     /// bound) and the mixture itself, written as a report.
     Separate(crate::commands::separate::SeparateArgs),
