@@ -450,8 +450,9 @@ impl CacheArgs {
 pub struct ModelArgs {
     /// The trained model: a model folder (`model.safetensors`, `config.json`, `singerid.json`),
     /// or a training run folder (its `best/` model is used) [default: the shipped model,
-    /// models/crnn-separated-mir1k: a CRNN on vocals separated by models/open_unmix-mir1k
-    /// (MIR-1K singers, research-only; see its README.md)].
+    /// models/mel_stats_linear-separated-mir1k: log-mel statistics and softmax regression on
+    /// vocals separated by models/open_unmix-mir1k (MIR-1K singers, research-only; see its
+    /// README.md)].
     #[arg(long, value_name = "DIR", env = "SINGERID_MODEL")]
     pub model: Option<PathBuf>,
 }

@@ -289,7 +289,8 @@ fn identify_on_a_folder_without_audio_says_so_and_fails() {
 }
 
 /// Issue 13: a new user needs no path. Without `--model`, identify finds the shipped model
-/// (`models/crnn-separated-mir1k` above the running binary, which separates the vocals first)
+/// (`models/mel_stats_linear-separated-mir1k` above the running binary, which separates the
+/// vocals first)
 /// and names one of its singers.
 #[test]
 fn identify_without_a_model_uses_the_shipped_one() {
@@ -300,7 +301,7 @@ fn identify_without_a_model_uses_the_shipped_one() {
     assert!(
         result["model"]
             .as_str()
-            .is_some_and(|m| m.ends_with("models/crnn-separated-mir1k")),
+            .is_some_and(|m| m.ends_with("models/mel_stats_linear-separated-mir1k")),
         "{result}"
     );
     assert_eq!(result["classes"].as_array().map(Vec::len), Some(17));

@@ -37,7 +37,7 @@ pub use separate::{
 pub use singerid_train::Bundle;
 
 /// The shipped model used when no model is named: its folder under `models/`.
-pub const DEFAULT_MODEL: &str = "crnn-separated-mir1k";
+pub const DEFAULT_MODEL: &str = "mel_stats_linear-separated-mir1k";
 
 /// The model to use when none is named: `models/<DEFAULT_MODEL>` in the current folder, or in
 /// the nearest folder above the running program that has one (so a checkout's
