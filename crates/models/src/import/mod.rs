@@ -1,11 +1,13 @@
-//! Weight import from other frameworks: the authors' Keras models ([`keras`]); Open-Unmix's
-//! PyTorch state dicts live with the model in `crate::separation::import`.
+//! Weight import from other frameworks: the authors' Keras models ([`keras`]); PyTorch state
+//! dicts and their key tables ([`state_dict`]), used by the Open-Unmix
+//! (`crate::separation::import`) and CREPE (`crate::pitch::import`) importers.
 
 use std::collections::BTreeMap;
 
 use burn_store::ModuleSnapshot;
 
 pub mod keras;
+pub mod state_dict;
 
 /// The burn-side shape of every tensor of `module`, keyed by module path: what an importer
 /// checks a foreign tensor against.

