@@ -196,3 +196,18 @@ fn transpose(values: &[f32], shape: &[usize]) -> Vec<f32> {
     }
     out
 }
+
+/// A float32 tensor of `shape` holding 0, 1, 2, ... (importers' unit tests build state dicts
+/// from it).
+#[cfg(test)]
+pub(crate) fn f32_tensor(shape: &[usize]) -> StateTensor {
+    StateTensor {
+        shape: shape.to_vec(),
+        dtype: Dtype::F32,
+        values: Some(
+            (0..shape.iter().product::<usize>())
+                .map(|v| v as f32)
+                .collect(),
+        ),
+    }
+}

@@ -359,18 +359,7 @@ fn key_table(model: &Crepe) -> Vec<Entry> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn f32_tensor(shape: &[usize]) -> StateTensor {
-        StateTensor {
-            shape: shape.to_vec(),
-            dtype: Dtype::F32,
-            values: Some(
-                (0..shape.iter().product::<usize>())
-                    .map(|v| v as f32)
-                    .collect(),
-            ),
-        }
-    }
+    use crate::import::state_dict::f32_tensor;
 
     /// The state dict torchcrepe's `Crepe` has at `config`'s capacity, built by hand from
     /// `model.py`'s shapes.

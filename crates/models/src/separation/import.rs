@@ -222,19 +222,8 @@ fn key_table(model: &OpenUnmix) -> Vec<Entry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::import::state_dict::f32_tensor;
     use safetensors::Dtype;
-
-    fn f32_tensor(shape: &[usize]) -> StateTensor {
-        StateTensor {
-            shape: shape.to_vec(),
-            dtype: Dtype::F32,
-            values: Some(
-                (0..shape.iter().product::<usize>())
-                    .map(|v| v as f32)
-                    .collect(),
-            ),
-        }
-    }
 
     /// The state dict `torch.nn` would produce for `tiny()`, built by hand from PyTorch's
     /// shapes (`fc.weight [out, in]`, LSTM `[4H, in]`), with the I64 counters.
