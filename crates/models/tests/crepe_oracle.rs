@@ -24,6 +24,8 @@
 //! `convert_crepe` (see `singerid_models::pitch::import::convert_pth`); otherwise that test
 //! prints that it was skipped.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -99,24 +101,7 @@ impl Fixture {
 
 /// Worst absolute difference; panics naming the stage if above [`TOLERANCE`].
 fn worst_difference(stage: &str, ours: &[f32], theirs: &[f32]) -> f32 {
-    assert_eq!(ours.len(), theirs.len(), "{stage}: length");
-    let (worst, at) = ours
-        .iter()
-        .zip(theirs)
-        .map(|(a, b)| (a - b).abs())
-        .enumerate()
-        .fold(
-            (0.0f32, 0),
-            |(w, i), (j, d)| if d > w { (d, j) } else { (w, i) },
-        );
-    assert!(
-        worst <= TOLERANCE && ours.iter().all(|v| v.is_finite()),
-        "{stage}: worst |burn - PyTorch| = {worst:e} at flat index {at} (burn {}, PyTorch {}), \
-         tolerance {TOLERANCE:e}",
-        ours[at],
-        theirs[at]
-    );
-    worst
+    common::worst_difference(stage, ours, theirs, TOLERANCE)
 }
 
 /// Frames per forward pass: bounds the full model's memory (see `Crepe::forward_batched`).

@@ -13,6 +13,8 @@
 //! a few 1e-6 in practice, so 1e-4 leaves ample room while any real mistake (gate order, a
 //! missing transpose, eps, channel-major flattening) moves outputs by 1e-2 or more.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -80,23 +82,7 @@ fn tensor<const D: usize>(t: &StateTensor, device: &Device) -> Tensor<D> {
 fn worst_difference(stage: &str, ours: Vec<f32>, shape: &[usize], theirs: &StateTensor) -> f32 {
     assert_eq!(shape, theirs.shape.as_slice(), "{stage}: shape");
     let expected = theirs.values.as_ref().expect("f32 oracle tensor");
-    let (worst, at) = ours
-        .iter()
-        .zip(expected)
-        .map(|(a, b)| (a - b).abs())
-        .enumerate()
-        .fold(
-            (0.0f32, 0),
-            |(w, i), (j, d)| if d > w { (d, j) } else { (w, i) },
-        );
-    assert!(
-        worst <= TOLERANCE && ours.iter().all(|v| v.is_finite()),
-        "{stage}: worst |burn - PyTorch| = {worst:e} at flat index {at} (burn {}, PyTorch {}), \
-         tolerance {TOLERANCE:e}",
-        ours[at],
-        expected[at]
-    );
-    worst
+    common::worst_difference(stage, &ours, expected, TOLERANCE)
 }
 
 /// The LSTM stage alone: PyTorch's LSTM input through our `TorchLstm` with the fixture's
