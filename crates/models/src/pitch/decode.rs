@@ -1,21 +1,36 @@
 //! From CREPE's 360 activations per frame to a pitch track: bins, cents and Hz; the
-//! allowed pitch range; the weighted average around the argmax; Viterbi smoothing; and
-//! periodicity.
+//! allowed pitch range; the weighted average around the argmax; Viterbi smoothing (torchcrepe's
+//! and the CREPE package's); and periodicity.
 //!
 //! Follows `torchcrepe` 0.0.24 (`convert.py`, `decode.py`, `core.postprocess`,
-//! `core.periodicity`), which differs from the CREPE paper's package in two places, both
-//! offered here as a [`Decoder`]:
+//! `core.periodicity`) and, for [`Decoder::LocalAverage`] and [`Decoder::CrepeViterbi`], the
+//! CREPE authors' own package (`crepe` 0.0.16, `crepe/core.py`: `to_local_average_cents`,
+//! `to_viterbi_cents`, `predict`), which the FGNL authors used for their melody input. The
+//! two packages differ in these places, each offered here:
 //! - torchcrepe's `weighted_argmax` weighs the nine bins around the argmax by
 //!   `sigmoid(activation)` (it applies a sigmoid to what is already a sigmoid output);
 //!   CREPE's `to_local_average_cents` weighs them by the activation itself
 //!   ([`Decoder::WeightedArgmax`] vs [`Decoder::LocalAverage`]).
-//! - torchcrepe's `viterbi` returns the Viterbi bins' centres, where CREPE's averages around
-//!   them; singerid follows torchcrepe ([`Decoder::Viterbi`]).
+//! - Their Viterbi models differ ([`Decoder::Viterbi`] vs [`Decoder::CrepeViterbi`]). Both
+//!   have the 360 bins as hidden states, a uniform start and the same transition
+//!   ([`crepe_transition`]). torchcrepe observes each frame's softmax of the activations and
+//!   returns the path's bin centres. CREPE observes only each frame's argmax bin, through the
+//!   emission matrix `0.1 I + 0.9 / 360` (an argmax is the true bin with probability
+//!   `0.1 + 0.9 / 360`, any other bin with `0.9 / 360`), and returns the local average
+//!   around the path's bin. An argmax that jumps further than the transition allows (more than
+//!   11 bins in one frame) is therefore ignored by CREPE's decoder however strong it is.
+//! - torchcrepe masks the bins outside `fmin..fmax` (by default 50 to 2006 Hz, bins 39..360)
+//!   before decoding; CREPE masks nothing ([`PitchRange::all`]).
+//! - torchcrepe's periodicity is the activation at the chosen bin; CREPE's confidence is each
+//!   frame's largest activation, whatever the path chose (what [`Decoder::CrepeViterbi`]
+//!   reports).
+//! - CREPE turns the NaN of an all-zero window (the local average's `0 / 0`) into 0 Hz;
+//!   [`Decoder::CrepeViterbi`] does the same.
 //!
 //! torchcrepe also *dithers* every bin-to-cents conversion with triangular noise of ±20 cents
 //! (`convert.dither`), including the weights of `weighted_argmax`, so its f0 differs from run
 //! to run. singerid does not dither: its f0 is torchcrepe's with `dither` replaced by the
-//! identity (what `tools/crepe_reference.py` records).
+//! identity (what `tools/crepe_reference.py` records). CREPE does not dither.
 
 use serde::{Deserialize, Serialize};
 
@@ -81,6 +96,13 @@ pub enum Decoder {
     /// jumps of fewer than [`VITERBI_TRANSITION_WIDTH`] bins, with per-frame softmax of the
     /// activations as observation probabilities; f0 is the path's bin centres.
     Viterbi,
+    /// The CREPE package's `to_viterbi_cents` (`predict(.., viterbi=True)`): the most likely
+    /// bin path of an HMM that observes each frame's argmax bin through the emission matrix
+    /// `0.1 I + 0.9 / 360`, with [`crepe_transition`] and a uniform start; f0 is the local
+    /// average ([`Decoder::LocalAverage`]'s weights) around the path's bin, 0 Hz where that
+    /// window holds no activation. Periodicity is each frame's largest activation (CREPE's
+    /// `confidence`).
+    CrepeViterbi,
 }
 
 /// The pitch range decoding may choose from (torchcrepe's `fmin`, `fmax`).
@@ -102,6 +124,15 @@ impl Default for PitchRange {
 }
 
 impl PitchRange {
+    /// Every one of the 360 bins (CREPE's package masks nothing): from half a bin below bin
+    /// 0's centre (31.5 Hz) to half a bin above bin 359's (2017 Hz).
+    pub fn all() -> Self {
+        Self {
+            fmin_hz: bin_to_hz(-0.5),
+            fmax_hz: bin_to_hz(PITCH_BINS as f64 - 0.5),
+        }
+    }
+
     /// The bins kept, as torchcrepe's `postprocess` computes them: from
     /// `floor(hz_to_bin(fmin))` up to, not including, `ceil(hz_to_bin(fmax))`, clipped to
     /// `0..360`. The defaults keep bins 39..360.
@@ -136,7 +167,9 @@ pub struct PitchTrack {
     /// Fundamental frequency in Hz (never dithered).
     pub f0_hz: Vec<f64>,
     /// The activation at the chosen bin (torchcrepe's `periodicity`): the maximum activation
-    /// for the argmax decoders. `-inf` if Viterbi chose a bin outside the range.
+    /// for the argmax decoders and for [`Decoder::CrepeViterbi`] (CREPE's `confidence`, the
+    /// frame's largest activation wherever the path is). `-inf` if torchcrepe's Viterbi chose
+    /// a bin outside the range.
     pub periodicity: Vec<f32>,
 }
 
@@ -178,6 +211,7 @@ pub fn decode(
             .map(argmax)
             .collect::<Vec<_>>(),
         Decoder::Viterbi => viterbi_bins(&masked),
+        Decoder::CrepeViterbi => crepe_viterbi_bins(&masked),
     };
     let f0_hz = match decoder {
         Decoder::Viterbi => bins.iter().map(|&b| bin_to_hz(b as f64)).collect(),
@@ -186,11 +220,21 @@ pub fn decode(
             .zip(&bins)
             .map(|(frame, &bin)| cents_to_hz(local_average_cents(frame, bin, decoder)))
             .collect(),
+        // CREPE's `predict`: `frequency[np.isnan(frequency)] = 0`.
+        Decoder::CrepeViterbi => masked
+            .chunks_exact(PITCH_BINS)
+            .zip(&bins)
+            .map(|(frame, &bin)| cents_to_hz(local_average_cents(frame, bin, decoder)))
+            .map(|hz| if hz.is_nan() { 0.0 } else { hz })
+            .collect(),
     };
     let periodicity = masked
         .chunks_exact(PITCH_BINS)
         .zip(&bins)
-        .map(|(frame, &bin)| frame[bin])
+        .map(|(frame, &bin)| match decoder {
+            Decoder::CrepeViterbi => frame.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+            _ => frame[bin],
+        })
         .collect();
     Ok(PitchTrack {
         bins,
@@ -269,6 +313,27 @@ fn viterbi_bins(masked: &[f32]) -> Vec<usize> {
         .map(|t| (t + f64::from(epsilon)).ln())
         .collect();
     let log_p_init = vec![(1.0 / PITCH_BINS as f64 + f64::from(epsilon)).ln(); PITCH_BINS];
+    viterbi(&log_prob, &log_trans, &log_p_init).0
+}
+
+/// Probability that CREPE's HMM emits a frame's true bin as its argmax, on top of the
+/// `(1 - CREPE_SELF_EMISSION) / 360` every bin gets (`to_viterbi_cents`' `self_emission`).
+pub const CREPE_SELF_EMISSION: f64 = 0.1;
+
+/// The CREPE package's `to_viterbi_cents` path on masked activations: the observations are the
+/// per-frame argmax bins, emitted with probability `0.1 [state = observation] + 0.9 / 360`;
+/// the transition is [`crepe_transition`] and the start uniform (hmmlearn's Viterbi in log
+/// space, `log 0 = -inf`, so no jump of 12 bins or more is ever taken).
+fn crepe_viterbi_bins(masked: &[f32]) -> Vec<usize> {
+    let states = PITCH_BINS;
+    let other = ((1.0 - CREPE_SELF_EMISSION) / states as f64).ln();
+    let same = (CREPE_SELF_EMISSION + (1.0 - CREPE_SELF_EMISSION) / states as f64).ln();
+    let mut log_prob = vec![other; masked.len()];
+    for (t, frame) in masked.chunks_exact(states).enumerate() {
+        log_prob[t * states + argmax(frame)] = same;
+    }
+    let log_trans: Vec<f64> = crepe_transition().into_iter().map(f64::ln).collect();
+    let log_p_init = vec![(1.0 / states as f64).ln(); states];
     viterbi(&log_prob, &log_trans, &log_p_init).0
 }
 
@@ -451,6 +516,54 @@ mod tests {
         let argmax =
             decode(&activations, &PitchRange::default(), Decoder::LocalAverage).expect("ok");
         assert_eq!(argmax.bins[2], 250);
+    }
+
+    #[test]
+    fn all_keeps_every_bin() {
+        assert_eq!(PitchRange::all().bins().expect("valid"), 0..PITCH_BINS);
+    }
+
+    /// CREPE's HMM on argmax observations 100, 100, 200, 100, 100. No path reaches bin 200
+    /// from bin 100 (the transition allows jumps of at most 11 bins), so the path stays on
+    /// 100; frame 2's f0 is the local average around bin 100 of its own activations (only bin
+    /// 100 at 0.3 is non-zero there: exactly bin 100's centre), and its confidence is its
+    /// largest activation, 0.9. Plain argmax keeps the outlier.
+    #[test]
+    fn crepe_viterbi_ignores_an_outlier_argmax() {
+        let mut activations = vec![0.0f32; 5 * PITCH_BINS];
+        for t in 0..5 {
+            activations[t * PITCH_BINS + 100] = 0.9;
+        }
+        activations[2 * PITCH_BINS + 100] = 0.3;
+        activations[2 * PITCH_BINS + 200] = 0.9;
+        let track = decode(&activations, &PitchRange::all(), Decoder::CrepeViterbi).expect("ok");
+        assert_eq!(track.bins, [100; 5]);
+        for f0 in &track.f0_hz {
+            assert!((hz_to_bin(*f0) - 100.0).abs() < 1e-9, "{f0}");
+        }
+        assert_eq!(track.periodicity, [0.9; 5]);
+        let argmax = decode(&activations, &PitchRange::all(), Decoder::LocalAverage).expect("ok");
+        assert_eq!(argmax.bins, [100, 100, 200, 100, 100]);
+        // With nothing left around bin 100 in frame 2, the average is 0 / 0: CREPE's 0 Hz.
+        activations[2 * PITCH_BINS + 100] = 0.0;
+        let track = decode(&activations, &PitchRange::all(), Decoder::CrepeViterbi).expect("ok");
+        assert_eq!(track.bins, [100; 5]);
+        assert_eq!(track.f0_hz[2], 0.0);
+    }
+
+    /// A glide the transition allows (steps of at most 11 bins) is followed exactly: leaving
+    /// the observed bin at one frame costs `ln((0.1 + 0.9/360) / (0.9/360)) = ln 41 ≈ 3.71`
+    /// of emission, while the (inner-row) transitions `(12 - d) / 144` on either side gain at
+    /// most `ln(20 / 8) ≈ 0.92` here (frame 3: steps 11 and 4 become 7 and 8 or 8 and 7).
+    #[test]
+    fn crepe_viterbi_follows_a_glide() {
+        let bins = [100, 103, 110, 121, 125, 120];
+        let mut activations = vec![0.01f32; bins.len() * PITCH_BINS];
+        for (t, bin) in bins.into_iter().enumerate() {
+            activations[t * PITCH_BINS + bin] = 0.8;
+        }
+        let track = decode(&activations, &PitchRange::all(), Decoder::CrepeViterbi).expect("ok");
+        assert_eq!(track.bins, bins);
     }
 
     #[test]

@@ -7,6 +7,12 @@
 //! `1 + (len - 1024) / hop_length`. Each frame is then centred on its mean and divided by its
 //! standard deviation (PyTorch's `std`: the unbiased `N - 1` estimate), floored at `1e-10` so
 //! digital silence stays finite (and large, which the network expects).
+//!
+//! The CREPE authors' package (`crepe` 0.0.16 `core.get_activation`, which the FGNL authors'
+//! melody used) frames the same way (`center=True` pads 512 zeros on each side) but
+//! normalises with NumPy's `std` (the biased `N` estimate) floored at `1e-8`: its frames are
+//! `sqrt(1023 / 1024)` (0.05 %) smaller than torchcrepe's, and a frame of digital silence stays
+//! all zeros either way. singerid keeps torchcrepe's normalisation for both.
 
 use burn::tensor::{Device, Tensor, TensorData};
 

@@ -5,18 +5,23 @@
 //!   normalised frames -> `[batch, 360]` sigmoid activations, 20 cents per bin.
 //! - [`frames`]: a 16 kHz signal -> normalised frames, centred every `hop_length` samples.
 //! - [`decode`]: activations -> [`PitchTrack`] (bins, f0 in Hz, periodicity) by the
-//!   weighted average around the argmax or by Viterbi; bin / cents / Hz conversions.
+//!   weighted average around the argmax or by Viterbi (torchcrepe's or the CREPE package's);
+//!   bin / cents / Hz conversions.
+//! - [`melody`]: an f0 track -> the FGNL authors' one-hot melody contour `[128, frames]`.
 //! - [`import`]: torchcrepe's `.pth` read without PyTorch, converted to a safetensors model
 //!   folder (`models/crepe-tiny` ships), and loaded.
 //!
-//! Data flows: signal -> [`frames::frames_tensor`] -> [`Crepe::forward`] -> [`decode::decode`].
+//! Data flows: signal -> [`frames::frames_tensor`] -> [`Crepe::forward`] -> [`decode::decode`]
+//! -> [`melody::contour_bins`] -> [`melody::one_hot`].
 
 pub mod crepe;
 pub mod decode;
 pub mod frames;
 pub mod import;
+pub mod melody;
 
 pub use crepe::{Crepe, CrepeConfig, CrepeLayer, PITCH_BINS, WINDOW_SIZE};
 pub use decode::{Decoder, PitchRange, PitchTrack, decode};
 pub use frames::{HOP_LENGTH, SAMPLE_RATE_HZ, frame, frames_tensor};
+pub use melody::{MELODY_BINS, MELODY_HOP_LENGTH, contour_bins, one_hot};
 pub use import::{CrepeFile, convert_pth, load_crepe, load_crepe_pth, read_pth_state_dict};
