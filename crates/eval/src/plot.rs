@@ -498,6 +498,7 @@ fn magma(x: f32) -> RGBColor {
 
 /// One spectrogram panel for [`spectrograms_png`]: dB values, bins-major
 /// (`db[f * frames + t]`, low frequencies first).
+#[derive(Debug, Clone, Copy)]
 pub struct SpectrogramPanel<'a> {
     /// The panel's caption.
     pub title: &'a str,
@@ -507,14 +508,24 @@ pub struct SpectrogramPanel<'a> {
     pub bins: usize,
     /// Frames.
     pub frames: usize,
+    /// A line drawn over the panel in [`OVERLAY_COLOUR`] (e.g. a pitch contour): one
+    /// fractional bin per frame (0.0 is the lowest bin's row, `bins - 1` the highest); NaN
+    /// leaves a gap. None draws nothing.
+    pub overlay: Option<&'a [f32]>,
 }
 
+/// The overlay line's colour: cyan, which magma (black, purple, red, orange, pale yellow)
+/// never comes near.
+pub const OVERLAY_COLOUR: RGBColor = RGBColor(0, 230, 255);
+
 /// Spectrograms stacked vertically, one pixel per (frame, bin), low frequencies at the bottom,
-/// all panels on one colour scale from `floor_db` to the loudest value (dark = quiet).
+/// all panels on one colour scale from `floor_db` to the loudest value (dark = quiet), each
+/// panel's overlay (if any) drawn over it as a 2-pixel line.
 ///
 /// # Errors
 /// [`Error::NoSamples`] for no panels or an empty one; [`Error::LengthMismatch`] when a
-/// panel's values are not `bins * frames`; [`Error::Io`] when the file cannot be written.
+/// panel's values are not `bins * frames` or its overlay not `frames` long; [`Error::Io`]
+/// when the file cannot be written.
 pub fn spectrograms_png(
     path: &Path,
     panels: &[SpectrogramPanel<'_>],
@@ -529,6 +540,13 @@ pub fn spectrograms_png(
                 what: "spectrogram values vs bins x frames",
                 left: panel.db.len(),
                 right: panel.bins * panel.frames,
+            });
+        }
+        if let Some(overlay) = panel.overlay.filter(|o| o.len() != panel.frames) {
+            return Err(Error::LengthMismatch {
+                what: "spectrogram overlay vs frames",
+                left: overlay.len(),
+                right: panel.frames,
             });
         }
     }
@@ -564,8 +582,98 @@ pub fn spectrograms_png(
                         .map_err(|e| e.to_string())?;
                 }
             }
+            if let Some(overlay) = panel.overlay {
+                let top_row = (panel.bins - 1) as f32;
+                // One polyline per run of defined frames.
+                for run in overlay_runs(overlay) {
+                    let mut points: Vec<(i32, i32)> = run
+                        .map(|t| {
+                            let row = overlay[t].clamp(0.0, top_row);
+                            (10 + t as i32, base + (top_row - row).round() as i32)
+                        })
+                        .collect();
+                    if let [(x, y)] = points[..] {
+                        points.push((x + 1, y)); // a lone frame: a short dash
+                    }
+                    let line = PathElement::new(points, OVERLAY_COLOUR.stroke_width(2));
+                    root.draw(&line).map_err(|e| e.to_string())?;
+                }
+            }
             y0 = base + panel.bins as i32;
         }
         Ok(())
     })
+}
+
+/// The maximal runs of consecutive finite values of `overlay`, as index ranges.
+fn overlay_runs(overlay: &[f32]) -> Vec<std::ops::Range<usize>> {
+    let mut runs = Vec::new();
+    let mut start = None;
+    for (t, v) in overlay.iter().enumerate() {
+        match (v.is_finite(), start) {
+            (true, None) => start = Some(t),
+            (false, Some(s)) => {
+                runs.push(s..t);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        runs.push(s..overlay.len());
+    }
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlay_runs_split_at_gaps() {
+        let nan = f32::NAN;
+        assert_eq!(
+            overlay_runs(&[nan, 1.0, 2.0, nan, nan, 3.0, f32::INFINITY, 4.0]),
+            [1..3, 5..6, 7..8]
+        );
+        assert!(overlay_runs(&[nan, nan]).is_empty());
+    }
+
+    /// A contour over a flat spectrogram: the overlay's colour appears in its row, and a
+    /// wrongly sized overlay is refused.
+    #[test]
+    fn overlay_is_drawn_where_it_says() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.png");
+        let (bins, frames) = (40, 60);
+        let db = vec![-60.0_f32; bins * frames];
+        let line: Vec<f32> = (0..frames)
+            .map(|t| if t < 30 { 10.0 } else { f32::NAN })
+            .collect();
+        let panel = SpectrogramPanel {
+            title: "x",
+            db: &db,
+            bins,
+            frames,
+            overlay: Some(&line),
+        };
+        spectrograms_png(&path, &[panel], -80.0).expect("drawn");
+        let decoder = png::Decoder::new(std::io::BufReader::new(
+            std::fs::File::open(&path).expect("png"),
+        ));
+        let mut reader = decoder.read_info().expect("header");
+        let mut rgb = vec![0; reader.output_buffer_size().expect("size")];
+        let info = reader.next_frame(&mut rgb).expect("pixels");
+        let width = info.width as usize;
+        let pixel = |x: usize, y: usize| &rgb[(y * width + x) * 3..(y * width + x) * 3 + 3];
+        let cyan = [OVERLAY_COLOUR.0, OVERLAY_COLOUR.1, OVERLAY_COLOUR.2];
+        // Row 10 of a 40-bin panel whose bins start 28 pixels down: y = 28 + 39 - 10.
+        assert_eq!(pixel(10 + 15, 28 + 29), cyan);
+        assert_ne!(pixel(10 + 45, 28 + 29), cyan);
+        let short = SpectrogramPanel {
+            overlay: Some(&line[..10]),
+            ..panel
+        };
+        assert!(spectrograms_png(&path, &[short], -80.0).is_err());
+    }
 }

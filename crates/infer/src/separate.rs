@@ -437,6 +437,7 @@ fn spectrogram_figure(
             db,
             bins: *bins,
             frames: *frames,
+            overlay: None,
         })
         .collect();
     spectrograms_png(path, &views, top - 80.0)?;

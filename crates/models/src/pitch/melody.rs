@@ -74,7 +74,10 @@ pub fn one_hot(bins: &[usize], n_mels: usize) -> Vec<f32> {
     let frames = bins.len();
     let mut out = vec![0.0; n_mels * frames];
     for (t, &b) in bins.iter().enumerate() {
-        assert!(b < n_mels, "melody bin {b} at frame {t} is not below {n_mels}");
+        assert!(
+            b < n_mels,
+            "melody bin {b} at frame {t} is not below {n_mels}"
+        );
         out[b * frames + t] = 1.0;
     }
     out

@@ -23,5 +23,5 @@ pub mod melody;
 pub use crepe::{Crepe, CrepeConfig, CrepeLayer, PITCH_BINS, WINDOW_SIZE};
 pub use decode::{Decoder, PitchRange, PitchTrack, decode};
 pub use frames::{HOP_LENGTH, SAMPLE_RATE_HZ, frame, frames_tensor};
-pub use melody::{MELODY_BINS, MELODY_HOP_LENGTH, contour_bins, one_hot};
 pub use import::{CrepeFile, convert_pth, load_crepe, load_crepe_pth, read_pth_state_dict};
+pub use melody::{MELODY_BINS, MELODY_HOP_LENGTH, contour_bins, one_hot};
