@@ -116,6 +116,20 @@ pub enum Command {
     /// names the ones that are not. A stereo network separates stereo files jointly; a mono
     /// file is given to it on both channels.
     ImportSeparator(crate::commands::import_separator::ImportSeparatorArgs),
+    /// Track the melody (f0) of audio files with CREPE, and write the FGNL authors' melody
+    /// contour (--authors).
+    ///
+    /// Each file is decoded to 16 kHz mono (the channel mix, or with --vocals separated the
+    /// voice the separator finds in it), cut into centred 64 ms frames every --step-ms, and
+    /// each frame's 360 pitch activations (20 cents apart, 32 Hz to 2 kHz) are decoded into f0
+    /// and a confidence (--decoder). Writes `<out>/<stem>.f0.csv` (`time_s,f0_hz,confidence`,
+    /// f0 = 0 where the confidence is below --voicing-threshold) and `<out>/<stem>.png` (the
+    /// f0 drawn over the file's log-mel on its own mel axis, the first 5 minutes); with
+    /// --authors also `<stem>.contour.csv`, the row of the authors' one-hot `[128, frames]`
+    /// contour for every frame. Files are processed one after another; a bad file gets one
+    /// error line and the others go on; the exit status is 2 if any input failed, including
+    /// a folder with no audio. Outputs appear only when complete.
+    Melody(crate::commands::melody::MelodyArgs),
     /// The demo: evaluate the shipped default model on the MIR-1K validation songs (frame and
     /// song level F1, report with confusion matrices and t-SNE in `target/demo/eval/`), name the
     /// singer of the first clip of the first validation songs (manifest order), and list the

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Reproduce(reproduce) => commands::reproduce::run(reproduce, &args.global),
         Command::Separate(separate) => commands::separate::run(separate, &args.global),
         Command::ImportSeparator(a) => commands::import_separator::run(a, &args.global),
+        Command::Melody(melody) => commands::melody::run(melody, &args.global),
         Command::Demo(demo) => commands::demo::run(demo, &args.global),
     };
     match result {

@@ -12,6 +12,8 @@
 //! - [`reproduce`](mod@reproduce): the paper's grid of training runs and Table 1.
 //! - [`separate`](mod@separate): audio -> vocals and accompaniment stems (the Open-Unmix
 //!   separator), and the separation report (GNSDR) on a dataset split.
+//! - [`melody`](mod@melody): audio -> [separated vocals] -> CREPE -> f0 track (CSV), the
+//!   contour over the log-mel (PNG) and the FGNL authors' melody contour.
 //!
 //! Long steps report to a [`singerid_data::Progress`]; per-file problems are part of the
 //! results, never errors. [`Error`] is the one error type.
@@ -20,6 +22,7 @@ pub mod device;
 pub mod error;
 pub mod evaluate;
 pub mod identify;
+pub mod melody;
 pub mod reproduce;
 pub mod separate;
 
@@ -29,6 +32,7 @@ pub use device::DeviceChoice;
 pub use error::Error;
 pub use evaluate::{EvalOutcome, EvalRequest, evaluate_split};
 pub use identify::{FileResult, Identification, IdentifyOptions, identify};
+pub use melody::{CrepeChoice, MelodyFile, MelodyOptions, load_crepe_model, melody_files};
 pub use reproduce::{GridObserver, ReproduceRequest, reproduce};
 pub use separate::{
     DEFAULT_SEPARATOR, SeparatedFile, default_separator, import_separator, load_separator,

@@ -6,6 +6,7 @@ pub mod eval;
 pub mod features;
 pub mod identify;
 pub mod import_separator;
+pub mod melody;
 pub mod presets;
 pub mod reproduce;
 pub mod separate;
