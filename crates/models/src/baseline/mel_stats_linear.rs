@@ -9,6 +9,12 @@
 //! training it standardises with batch statistics, in inference with its moving averages, and
 //! its affine part is learned. There is no weight decay here (scikit-learn's default C = 1.0 L2
 //! penalty is a training-loss choice). The embedding is the standardised feature vector.
+//!
+//! With `gate_db` set, the statistics are taken over the clip's loud frames only: those whose
+//! mean log-mel level (over the bins) is within `gate_db` dB of the clip's loudest frame. On
+//! separated vocals the quiet frames are mostly the separator's residue of the accompaniment
+//! (the voice pauses), so gating acts as a simple voice-activity detector; the choice of 10 dB
+//! and the measured gain are in bench/RESULTS.md ("Issue 13, session 6").
 
 use burn::config::Config;
 use burn::module::Module;
@@ -44,6 +50,11 @@ pub struct MelStatsLinearConfig {
     /// `l2 · Σ W²` (scikit-learn's `C` corresponds to `l2 = 1 / (2 · C · n_samples)`).
     #[config(default = 0.0)]
     pub l2: f64,
+    /// When set, only frames whose mean level over the mel bins is at least the clip's loudest
+    /// frame's minus this many dB enter the mean and the standard deviation (see the module
+    /// docs); `None` uses every frame.
+    #[config(default = "None")]
+    pub gate_db: Option<f64>,
 }
 
 impl MelStatsLinearConfig {
@@ -77,6 +88,11 @@ impl ClassifierConfig for MelStatsLinearConfig {
         }
         if !(self.l2 >= 0.0 && self.l2.is_finite()) {
             return fail(format!("l2 must be a finite value >= 0, got {}", self.l2));
+        }
+        if let Some(gate) = self.gate_db
+            && !(gate >= 0.0 && gate.is_finite())
+        {
+            return fail(format!("gate_db must be a finite value >= 0, got {gate}"));
         }
         if !(self.std_epsilon > 0.0 && self.bn_epsilon > 0.0) {
             return fail("std_epsilon and bn_epsilon must be positive".into());
@@ -152,13 +168,38 @@ impl Classifier for MelStatsLinear {
             mel.dims()
         );
         let x = mel.reshape([batch, mels, frames]); // [batch, mels, frames]
-        let (var, mean) = x.var_mean_bias(2); // [batch, mels, 1] each
+        let (var, mean) = match self.config.gate_db {
+            None => x.var_mean_bias(2), // [batch, mels, 1] each
+            Some(gate) => gated_var_mean(x, gate),
+        };
         let std = var.add_scalar(self.config.std_epsilon).sqrt(); // [batch, mels, 1]
         let x = Tensor::cat(vec![mean, std], 1).reshape([batch, 2 * mels]); // [batch, 2·mels]
         let embedding = self.norm.forward(x); // [batch, 2·mels]
         let logits = self.linear.forward(embedding.clone()); // [batch, classes]
         ModelOutput { logits, embedding }
     }
+}
+
+/// Biased variance and mean over time of `x` `[batch, mels, frames]`, counting only the frames
+/// whose mean over the mels is within `gate` of the loudest frame's (at least that one frame).
+/// The selection is not differentiated (it is a step function of the input).
+fn gated_var_mean(x: Tensor<3>, gate: f64) -> (Tensor<3>, Tensor<3>) {
+    let level = x.clone().mean_dim(1); // [batch, 1, frames]
+    let loudest = level.clone().max_dim(2); // [batch, 1, 1]
+    let keep = level
+        .sub(loudest)
+        .greater_equal_elem(-gate)
+        .float()
+        .detach(); // [batch, 1, frames], 1 for the kept frames
+    let count = keep.clone().sum_dim(2); // [batch, 1, 1], >= 1
+    let mean = x.clone().mul(keep.clone()).sum_dim(2).div(count.clone()); // [batch, mels, 1]
+    let var = x
+        .sub(mean.clone())
+        .powi_scalar(2)
+        .mul(keep)
+        .sum_dim(2)
+        .div(count); // [batch, mels, 1]
+    (var, mean)
 }
 
 #[cfg(test)]
@@ -217,6 +258,46 @@ mod tests {
         for (g, w) in got.iter().zip(want) {
             assert!((g - w).abs() < 1e-5, "{got:?} vs {want:?}");
         }
+    }
+
+    /// Two bins, four frames with mean levels -1, -30, -5, -21 dB (loudest -1): a 10 dB gate
+    /// keeps frames 0 and 2 only. Bin 0 there = [0, -4] -> mean -2, std 2; bin 1 = [-2, -6] ->
+    /// mean -4, std 2. Without the gate all four frames count.
+    #[test]
+    fn gate_keeps_only_frames_near_the_loudest() {
+        let device = Device::default();
+        let x = Tensor::<3>::from_data(
+            TensorData::new(
+                vec![0.0f32, -30.0, -4.0, -20.0, -2.0, -30.0, -6.0, -22.0],
+                [1, 2, 4],
+            ),
+            &device,
+        );
+        let (var, mean) = gated_var_mean(x.clone(), 10.0);
+        let mean = mean.into_data().try_to_vec::<f32>().expect("f32");
+        let var = var.into_data().try_to_vec::<f32>().expect("f32");
+        assert_eq!(mean, vec![-2.0, -4.0]);
+        assert_eq!(var, vec![4.0, 4.0]);
+        // A gate wide enough for every frame gives the plain statistics.
+        let (var_all, mean_all) = gated_var_mean(x.clone(), 100.0);
+        let (var_ref, mean_ref) = x.var_mean_bias(2);
+        for (a, b) in [(var_all, var_ref), (mean_all, mean_ref)] {
+            let (a, b) = (
+                a.into_data().try_to_vec::<f32>(),
+                b.into_data().try_to_vec::<f32>(),
+            );
+            assert_eq!(a.expect("f32"), b.expect("f32"));
+        }
+    }
+
+    #[test]
+    fn configs_without_a_gate_still_load() {
+        let json = r#"{"n_classes": 3, "mels": 128, "std_epsilon": 1e-5, "bn_momentum": 0.1,
+            "bn_epsilon": 1e-5, "l2": 0.001}"#;
+        let config: MelStatsLinearConfig = serde_json::from_str(json).expect("old config");
+        assert_eq!(config.gate_db, None);
+        let bad = MelStatsLinearConfig::new(3).with_gate_db(Some(-1.0));
+        assert!(ClassifierConfig::try_init(&bad, &Device::default()).is_err());
     }
 
     #[test]
