@@ -18,6 +18,13 @@ log() { echo "$(date -u +%FT%TZ) $* (load $(cut -d' ' -f1-3 /proc/loadavg))" | t
 # name model remixes extra-options...
 CONFIGS=(
   "linear-sep-remix2 mel_stats_linear 2 --lr 1e-2 --model-config {\"l2\":1e-3} --epochs 300 --patience 30"
+  # Session 6: statistics over the loud frames only (bench/stats_features_sweep.py chose 10 dB).
+  "linear-sep-remix2-gate10 mel_stats_linear 2 --lr 1e-2 --model-config {\"l2\":1e-3,\"gate_db\":10} --epochs 300 --patience 30"
+  "linear-sep-remix4-gate10 mel_stats_linear 4 --lr 1e-2 --model-config {\"l2\":1e-3,\"gate_db\":10} --epochs 300 --patience 30"
+  "linear-sep-remix6-gate10 mel_stats_linear 6 --lr 1e-2 --model-config {\"l2\":1e-3,\"gate_db\":10} --epochs 300 --patience 30"
+  "linear-sep-gate10 mel_stats_linear 0 --lr 1e-2 --model-config {\"l2\":1e-3,\"gate_db\":10} --epochs 300 --patience 30"
+  "linear-sep-remix2-gate10-l2-3e-4 mel_stats_linear 2 --lr 1e-2 --model-config {\"l2\":3e-4,\"gate_db\":10} --epochs 300 --patience 30"
+  "linear-sep-remix2-gate10-l2-3e-3 mel_stats_linear 2 --lr 1e-2 --model-config {\"l2\":3e-3,\"gate_db\":10} --epochs 300 --patience 30"
 )
 for config in "${CONFIGS[@]}"; do
   read -r name model remixes extra <<<"$config"

@@ -36,10 +36,12 @@ fi
 # and bench/separated_mismatch.py showed identification on the ideal ratio mask reaching 90 %
 # clip accuracy against 46-53 % on this separator: separation quality is the lever. Hidden 128
 # resumes from its size-choice epoch with a slower plateau rule (8 epochs) to LONG_MIN minutes.
+# Session 6 (issue 13): the curve was still rising at 75 min (8.20 dB), so the same command
+# continues to LONG_MIN=130: `LONG128=1 LONG_MIN=130 bench/separator_runs.sh` (log h128.long130.*).
 if [[ "${LONG128:-0}" == 1 ]]; then
   LONG_MIN=${LONG_MIN:-75}
   echo "== hidden 128, plateau 8, to $LONG_MIN min ($(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg))"
   nice "$BIN" train-separator --out "$OUT/h128" --hidden 128 --lr-patience 8 --patience 20 \
-    --time-budget "$LONG_MIN" --format json > "$OUT/h128.long.json"
+    --time-budget "$LONG_MIN" --format json > "$OUT/h128.long${LONG_SUFFIX:-}.json"
   echo "== done $(date -u +%FT%TZ)"
 fi
