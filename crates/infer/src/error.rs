@@ -22,7 +22,8 @@ pub enum Error {
     },
     /// A model this pipeline cannot run yet.
     #[error(
-        "{model} is a {kind} model, which needs a melody input; singerid does not compute melody yet"
+        "{model} is a {kind} model, which needs a melody input; singerid does not feed one to \
+         models yet (`singerid melody --authors` computes the contour)"
     )]
     NeedsMelody {
         /// The model folder.
