@@ -58,9 +58,11 @@ impl DeviceChoice {
         match self {
             DeviceChoice::Cpu => Ok(Device::flex()),
             #[cfg(feature = "cuda")]
-            DeviceChoice::Cuda => Ok(Device::cuda(0)),
+            DeviceChoice::Cuda => probe(self, Device::cuda(0)),
             #[cfg(feature = "wgpu")]
-            DeviceChoice::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+            DeviceChoice::Wgpu => {
+                probe(self, Device::wgpu(burn::tensor::DeviceKind::DefaultDevice))
+            }
             #[allow(unreachable_patterns, reason = "reached when a GPU feature is off")]
             other => Err(Error::DeviceNotBuilt {
                 device: other.name(),
@@ -70,6 +72,49 @@ impl DeviceChoice {
                     .collect::<Vec<_>>()
                     .join(", "),
             }),
+        }
+    }
+}
+
+/// Runs a one-element tensor round trip on a GPU device, so that a missing driver or GPU is an
+/// [`Error::DeviceUnavailable`] here rather than a panic inside the backend (cudarc panics
+/// when it cannot load libcuda) at the first model call. The panic hook is silenced for the
+/// probe and the backend's first panic message is kept as the reason.
+#[cfg(any(feature = "cuda", feature = "wgpu"))]
+fn probe(choice: DeviceChoice, device: Device) -> Result<Device, Error> {
+    use std::sync::{Arc, Mutex};
+    let first: Arc<Mutex<Option<String>>> = Arc::default();
+    let hook = std::panic::take_hook();
+    let seen = Arc::clone(&first);
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| info.to_string());
+        if let Ok(mut slot) = seen.lock() {
+            slot.get_or_insert(message);
+        }
+    }));
+    let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        burn::tensor::Tensor::<1>::zeros([1], &device).into_data()
+    }));
+    std::panic::set_hook(hook);
+    match answer {
+        Ok(_) => Ok(device),
+        Err(_) => {
+            let reason = first
+                .lock()
+                .ok()
+                .and_then(|slot| slot.clone())
+                .unwrap_or_else(|| "the backend panicked".to_owned());
+            // cudarc's message lists every library name it tried; its first clause says it.
+            let reason = reason.split(" - ").next().unwrap_or(&reason).to_owned();
+            Err(Error::DeviceUnavailable {
+                device: choice.name(),
+                reason,
+            })
         }
     }
 }
@@ -110,6 +155,10 @@ mod tests {
         for choice in DeviceChoice::ALL {
             match choice.device() {
                 Ok(_) => assert!(choice.is_compiled_in()),
+                // A GPU backend built in, on a machine without that GPU.
+                Err(Error::DeviceUnavailable { device, .. }) => {
+                    assert!(choice.is_compiled_in() && device == choice.name());
+                }
                 Err(err) => {
                     assert!(!choice.is_compiled_in());
                     let text = err.to_string();

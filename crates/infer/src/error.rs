@@ -20,6 +20,17 @@ pub enum Error {
         /// What this build offers.
         available: String,
     },
+    /// A GPU backend that is built in but finds no usable device (no driver, no GPU).
+    #[error(
+        "{device}: no usable device ({reason}); is the NVIDIA driver installed, with \
+         libcuda.so on LD_LIBRARY_PATH (see docs/gpu.md)? --device cpu runs on the CPU"
+    )]
+    DeviceUnavailable {
+        /// The device asked for.
+        device: &'static str,
+        /// The backend's own message, shortened.
+        reason: String,
+    },
     /// A model this pipeline cannot run yet.
     #[error(
         "{model} is a {kind} model, which needs a melody input; singerid does not feed one to \
