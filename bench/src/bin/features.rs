@@ -55,13 +55,7 @@ impl Timing {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(2)
-        }
-    }
+    singerid_bench::exit(run())
 }
 
 fn run() -> Result<()> {

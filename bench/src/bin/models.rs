@@ -103,13 +103,7 @@ impl Mode {
 }
 
 fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(2)
-        }
-    }
+    singerid_bench::exit(run(&Args::parse()))
 }
 
 fn run(args: &Args) -> Result<()> {

@@ -18,6 +18,7 @@ use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor};
 use clap::Parser;
+use singerid_bench::median;
 use singerid_models::separation::{OpenUnmixConfig, Separator, SeparatorConfig};
 
 /// Time one Open-Unmix size: training step and long-file inference.
@@ -56,18 +57,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(2)
-        }
-    }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    singerid_bench::exit(run(&Args::parse()))
 }
 
 fn song(args: &Args, path: &std::path::Path) -> Result<()> {
