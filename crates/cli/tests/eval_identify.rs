@@ -248,7 +248,10 @@ fn identify_reports_each_file_and_fails_bad_ones_alone() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
     assert!(stdout.matches("amy_").count() >= 4, "{stdout}");
-    assert!(stdout.contains("top 3:"), "{stdout}");
+    assert!(
+        stdout.contains("top 3 (by votes, then mean probability):"),
+        "{stdout}"
+    );
     assert!(stdout.contains("vote "), "{stdout}");
 
     let output = singerid(&[

@@ -144,7 +144,13 @@ fn render_text(r: &FileResult) -> String {
         .iter()
         .map(|t| format!("{} {:.3}", t.singer, t.probability))
         .collect();
-    out.push_str(&format!("  top {}: {}\n", r.top.len(), top.join(", ")));
+    // The order is the vote's (winner, then votes, then mean probability), so a singer with a
+    // higher mean probability but fewer votes can follow one with a lower: say so.
+    out.push_str(&format!(
+        "  top {} (by votes, then mean probability): {}\n",
+        r.top.len(),
+        top.join(", ")
+    ));
     for c in &r.clips {
         let span = format!("{:.2}-{:.2} s", c.start_s, c.end_s);
         out.push_str(&format!(
