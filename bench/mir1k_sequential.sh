@@ -30,6 +30,9 @@ RUNS=(
   "crnn-vocal-power_db crnn right power_db 1e-3 100 10 25"
   "crnn-mixture crnn mix fgnl_db 1e-3 100 10 25"
   "crnn-separated-power_db crnn separated power_db 1e-3 100 10 25"
+  # Session 6: CRNN_FGNL with crnn-vocal-power_db's settings and a longer budget (a step costs
+  # 3.6x a CRNN step here), the first FGNL-vs-CRNN point on one input.
+  "crnn_fgnl-vocal-power_db crnn_fgnl right power_db 1e-3 100 10 35"
 )
 
 ( while true; do echo "$(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg)"; sleep 60; done ) \
