@@ -25,6 +25,7 @@
 //! Training vs inference follows burn: batch-norm and dropout train on an autodiff device and
 //! infer otherwise (see [`model`]).
 
+pub mod aggregation;
 pub mod attention;
 pub mod backbone;
 pub mod baseline;
