@@ -33,6 +33,45 @@ pub enum Error {
     /// Nothing to evaluate.
     #[error("no samples to evaluate: the label lists are empty")]
     NoSamples,
+    /// A score that is NaN or infinite (scikit-learn rejects those too).
+    #[error("{what} holds a non-finite value ({value}) at position {position}")]
+    NonFinite {
+        /// Which input, e.g. `"scores"`.
+        what: &'static str,
+        /// The value.
+        value: f64,
+        /// Its index in the input.
+        position: usize,
+    },
+    /// A ranking score (ROC, AUC, EER) over labels of one class only: undefined.
+    #[error(
+        "{what}: only one class present ({positives} positive of {samples} samples); ROC AUC \
+         and EER need both positives and negatives"
+    )]
+    SingleClass {
+        /// Which labels, e.g. `"tag 3"` or `"pairs"`.
+        what: String,
+        /// Positive labels.
+        positives: usize,
+        /// All labels.
+        samples: usize,
+    },
+    /// An embedding whose norm is zero, so its cosine similarity is undefined.
+    #[error("{which} embedding {position} has norm 0; cosine similarity is undefined for it")]
+    ZeroNorm {
+        /// Which set, e.g. `"query"`.
+        which: &'static str,
+        /// Its index in that set.
+        position: usize,
+    },
+    /// A parameter outside its valid range.
+    #[error("{name}: {message}")]
+    InvalidParameter {
+        /// The parameter.
+        name: &'static str,
+        /// The value given and the valid range.
+        message: String,
+    },
     /// The clips of one song carry different true classes.
     #[error("song {song} has clips labelled with class {first} and with class {second}")]
     ConflictingSongLabels {
