@@ -40,6 +40,7 @@ pub mod crnnm;
 pub mod crnnm_fgnl;
 pub mod error;
 pub mod fgnl_backbone;
+pub mod iclr2018;
 pub mod import;
 pub mod kernels;
 pub mod model;

@@ -40,6 +40,7 @@ use burn::tensor::Device;
 use crate::baseline::mel_stats_linear::MelStatsLinearConfig;
 use crate::classifier::{ClassifierConfig, SingerModel, build_from_json};
 use crate::error::ModelError;
+use crate::iclr2018::Iclr2018Config;
 use crate::model::{Inputs, ModelConfig};
 
 /// The inputs a model takes (same enum as the CRNN config's `inputs`).
@@ -121,6 +122,10 @@ pub static ENTRIES: &[ModelEntry] = &[
     entry("crnn_nl", "CRNN_NL: the FGNL backbone with Wang et al.'s non-local block", Inputs::Mel, |n| json(ModelConfig::crnn_nl(n)), build_from_json::<ModelConfig>),
     entry("crnn_fgnl_light", "CRNN_FGNL_LIGHT: FGNL over block 4 only", Inputs::Mel, |n| json(ModelConfig::crnn_fgnl_light(n)), build_from_json::<ModelConfig>),
     entry("fgnl_backbone", "The FGNL backbone without attention (578,836), the fair control", Inputs::Mel, |n| json(ModelConfig::fgnl_backbone(n)), build_from_json::<ModelConfig>),
+    entry("iclr_cnn", "ICLR-2018 shallow CNN (64, 128) + feed-forward attention (622,400 conv parameters)", Inputs::Mel, |n| json(Iclr2018Config::cnn(n)), build_from_json::<Iclr2018Config>),
+    entry("iclr_cnn_deep", "ICLR-2018 deep CNN (13 conv layers) + average aggregation", Inputs::Mel, |n| json(Iclr2018Config::cnn_deep(n)), build_from_json::<Iclr2018Config>),
+    entry("iclr_resnext", "ICLR-2018 shallow ResNeXt (cardinality 4) + feed-forward attention (54,208 conv parameters)", Inputs::Mel, |n| json(Iclr2018Config::resnext(n)), build_from_json::<Iclr2018Config>),
+    entry("iclr_resnext_deep", "ICLR-2018 deep ResNeXt (19 conv layers) + average aggregation", Inputs::Mel, |n| json(Iclr2018Config::resnext_deep(n)), build_from_json::<Iclr2018Config>),
     entry("mel_stats_linear", "Log-mel mean/std per bin + softmax regression, the classic baseline", Inputs::Mel, |n| json(MelStatsLinearConfig::new(n)), build_from_json::<MelStatsLinearConfig>),
 ];
 
