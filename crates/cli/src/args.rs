@@ -83,6 +83,31 @@ pub enum Command {
     /// timeline. Files that cannot be decoded or are shorter than one clip get one error line
     /// each; the others go on, and the exit status is 2 if any failed.
     Identify(crate::commands::identify::IdentifyArgs),
+    /// Identify every audio file under folders into the library database, incrementally.
+    ///
+    /// A file the database already has (same path, size and time, or same content) with the
+    /// same model is skipped; a changed file is redone; results are committed 16 files at a
+    /// time, so an interrupted scan resumes where it stopped. Stores per file the decision,
+    /// the embedding and every clip. Bad files get one error line each and the exit status is
+    /// 2; a summary ends the run.
+    Scan(crate::commands::scan::ScanArgs),
+    /// Add a singer the model was not trained on, from a few of their recordings (no
+    /// retraining); `identify --db` then names them.
+    ///
+    /// The recordings are scanned into the library and the singer's profile is the mean of
+    /// their (unit-length) embeddings. `identify --db` answers an enrolled singer when a file's
+    /// cosine similarity to the profile reaches the model's calibrated threshold
+    /// (`eval-open`). Enrolling a name again adds recordings; --forget removes the singer.
+    Enrol(crate::commands::enrol::EnrolArgs),
+    /// List the singers the library knows for the model: trained and enrolled.
+    Singers(crate::commands::singers::SingersArgs),
+    /// List the library's recordings and singers that sound closest to a file, a stored
+    /// recording (#ID) or a singer, by cosine distance between embeddings.
+    Similar(crate::commands::similar::SimilarArgs),
+    /// The open-set evaluation: enrol singers the model never saw from some songs, identify
+    /// their other songs; report top-1, false accepts of never-enrolled singers, EER and the
+    /// known singers' accuracy with and without them; calibrate the enrolment threshold.
+    EvalOpen(crate::commands::eval_open::EvalOpenArgs),
     /// Run the paper's experiment grid (models x clip lengths x settings x seeds) and write its
     /// Table 1.
     ///
@@ -481,6 +506,33 @@ impl ModelArgs {
             Some(path) => Ok(path.clone()),
             None => Ok(singerid_infer::default_model()?),
         }
+    }
+}
+
+/// The library database.
+#[derive(Clone, Debug, clap::Args)]
+pub struct DbArgs {
+    /// The library database (SQLite; created with its folder if missing)
+    /// [default: the platform's data folder, ~/.local/share/singerid/library.sqlite on Linux].
+    #[arg(long, value_name = "PATH", env = "SINGERID_DB")]
+    pub db: Option<PathBuf>,
+}
+
+impl DbArgs {
+    /// The database given, or the default one.
+    pub fn path(&self) -> PathBuf {
+        self.db
+            .clone()
+            .unwrap_or_else(singerid_library::paths::default_db)
+    }
+
+    /// Opens the database.
+    ///
+    /// # Errors
+    /// See [`singerid_library::Library::open`].
+    pub fn open(&self) -> anyhow::Result<singerid_library::Library> {
+        let path = self.path();
+        Ok(singerid_library::Library::open(&path)?)
     }
 }
 

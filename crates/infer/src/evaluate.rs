@@ -73,24 +73,60 @@ pub struct EvalOutcome {
     pub report: ReportFiles,
 }
 
-/// Evaluates `bundle` as `request` says and writes the report.
+/// A model's clip predictions on a split of a dataset: what [`evaluate_split`] scores, and what
+/// the open-set evaluation groups into recording embeddings.
+#[derive(Debug, Clone)]
+pub struct SplitPredictions {
+    /// The dataset.
+    pub data: PathBuf,
+    /// The split predicted.
+    pub split: String,
+    /// Where the split came from: `model` (the model's recorded partition), `manifest` or `all`.
+    pub split_source: &'static str,
+    /// The partition the model recorded (`manifest`, `album`, ...), when it is this dataset's.
+    pub own_partition: Option<String>,
+    /// The features used (the bundle's, with the channel override).
+    pub features: singerid_audio::FeatureConfig,
+    /// Recordings in the split.
+    pub recordings: usize,
+    /// Recordings whose separation or features failed.
+    pub failed_recordings: usize,
+    /// Dataset entries that could not be read at all.
+    pub dataset_problems: usize,
+    /// Recordings shorter than one clip (one message each).
+    pub skipped: Vec<String>,
+    /// Every clip's prediction (singers the model does not know have no label).
+    pub predictions: Predictions,
+}
+
+/// Runs `bundle` over every clip of a split of a dataset, through the feature cache (and the
+/// bundle's separator, whose stems are cached too).
+///
+/// `data`: the dataset (`None`: the one the model was trained on); `split`: as
+/// [`EvalRequest::split`]; `channel`: as [`EvalRequest::channel`].
 ///
 /// # Errors
-/// Fatal problems: no dataset known, an unreadable dataset, an unknown or empty split, no clip of
-/// a singer the model knows, an unwritable cache or report folder.
-pub fn evaluate_split(
+/// No dataset known, an unreadable dataset, an unknown or empty split, an unwritable cache, or
+/// no clip at all.
+#[allow(clippy::too_many_arguments)]
+pub fn predict_split(
     bundle: &Bundle,
-    request: &EvalRequest,
+    model_dir: &Path,
+    data: Option<&Path>,
+    split: Option<&str>,
+    channel: Option<Channel>,
+    cache: &CacheOptions,
+    batch_size: usize,
     progress: &dyn Progress,
-) -> Result<EvalOutcome, Error> {
+) -> Result<SplitPredictions, Error> {
     let meta = &bundle.meta;
     let mut config = meta.features;
-    if let Some(channel) = request.channel {
+    if let Some(channel) = channel {
         if bundle.separator.is_some() && channel != singerid_audio::Channel::Mix {
             return Err(Error::Evaluation(format!(
                 "{} was trained on vocals separated from the channel mix; --channel {} does not \
                  apply to it",
-                request.model_dir.display(),
+                model_dir.display(),
                 channel.name()
             )));
         }
@@ -98,13 +134,14 @@ pub fn evaluate_split(
     }
     config.validate()?;
     let record = DataRecord::from_provenance(&meta.provenance);
-    let data = match (&request.data, &record) {
-        (Some(data), _) => data.clone(),
+    let given = data;
+    let data = match (given, &record) {
+        (Some(data), _) => data.to_path_buf(),
         (None, Some(record)) => record.dataset.clone(),
         (None, None) => {
             return Err(Error::Evaluation(format!(
                 "{} does not record the dataset it was trained on; pass --data",
-                request.model_dir.display()
+                model_dir.display()
             )));
         }
     };
@@ -115,15 +152,15 @@ pub fn evaluate_split(
     // The model's own partition applies when this is the dataset it was trained on.
     let own = record
         .as_ref()
-        .filter(|r| same_path(&r.dataset, &data) || request.data.is_none());
-    let (split, mut recordings, split_source) = select(&dataset, own, request.split.as_deref())?;
+        .filter(|r| given.is_none() || same_path(&r.dataset, &data));
+    let (split, mut recordings, split_source) = select(&dataset, own, split)?;
     if recordings.is_empty() {
         return Err(Error::Evaluation(format!(
             "no recordings in split `{split}` of {}",
             data.display()
         )));
     }
-    tracing::info!(recordings = recordings.len(), split, "evaluating");
+    tracing::info!(recordings = recordings.len(), split, "predicting");
 
     // A model trained on separated vocals is scored on vocals separated the same way.
     let mut failed: BTreeSet<PathBuf> = BTreeSet::new();
@@ -132,7 +169,7 @@ pub fn evaluate_split(
             &mut recordings,
             separator,
             &config,
-            &request.cache.dir,
+            &cache.dir,
             progress,
         );
         for (i, message) in problems {
@@ -140,8 +177,7 @@ pub fn evaluate_split(
             failed.insert(recordings[i].path.clone());
         }
     }
-    let (cache, outcomes) =
-        singerid_data::cache::fill(&recordings, &config, &request.cache, progress)?;
+    let (cache, outcomes) = singerid_data::cache::fill(&recordings, &config, cache, progress)?;
     failed.extend(
         outcomes
             .iter()
@@ -163,7 +199,7 @@ pub fn evaluate_split(
     for message in &skipped {
         tracing::warn!("{message}");
     }
-    let predictions = predict(&*bundle.model, &set, request.batch_size.max(1));
+    let predictions = predict(&*bundle.model, &set, batch_size.max(1));
     if predictions.clips.is_empty() {
         return Err(Error::Evaluation(format!(
             "no clips to evaluate: every recording of split `{split}` failed or is shorter than \
@@ -171,6 +207,42 @@ pub fn evaluate_split(
             meta.clip_frames
         )));
     }
+    Ok(SplitPredictions {
+        data,
+        split,
+        split_source,
+        own_partition: own.map(|r| r.split.as_str().to_owned()),
+        features: config,
+        recordings: recordings.len(),
+        failed_recordings: failed.len(),
+        dataset_problems: dataset.problems.len(),
+        skipped,
+        predictions,
+    })
+}
+
+/// Evaluates `bundle` as `request` says and writes the report.
+///
+/// # Errors
+/// Fatal problems: no dataset known, an unreadable dataset, an unknown or empty split, no clip of
+/// a singer the model knows, an unwritable cache or report folder.
+pub fn evaluate_split(
+    bundle: &Bundle,
+    request: &EvalRequest,
+    progress: &dyn Progress,
+) -> Result<EvalOutcome, Error> {
+    let meta = &bundle.meta;
+    let split = predict_split(
+        bundle,
+        &request.model_dir,
+        request.data.as_deref(),
+        request.split.as_deref(),
+        request.channel,
+        &request.cache,
+        request.batch_size,
+        progress,
+    )?;
+    let predictions = split.predictions;
     let evaluation = match evaluate(&predictions) {
         Err(singerid_eval::Error::NoSamples) => {
             let singers: BTreeSet<&str> = predictions
@@ -190,6 +262,7 @@ pub fn evaluate_split(
     };
 
     let model_name = bundle.model.name().to_owned();
+    let config = split.features;
     let mut notes = Vec::new();
     if config.channel != meta.features.channel {
         notes.push(format!(
@@ -198,10 +271,11 @@ pub fn evaluate_split(
             config.channel.name()
         ));
     }
-    if split_source == "model" {
+    if split.split_source == "model" {
         notes.push(format!(
-            "Split `{split}` is the model's own partition ({} split), as recorded in its bundle.",
-            own.map_or("manifest", |r| r.split.as_str())
+            "Split `{}` is the model's own partition ({} split), as recorded in its bundle.",
+            split.split,
+            split.own_partition.as_deref().unwrap_or("manifest")
         ));
     }
     let info = RunInfo {
@@ -211,11 +285,12 @@ pub fn evaluate_split(
         clip_frames: meta.clip_frames,
         last_clip: meta.last_clip,
         data: format!(
-            "{}, split {split} ({} recordings, {} failed, {} without a full clip)",
-            data.display(),
-            recordings.len(),
-            failed.len(),
-            skipped.len()
+            "{}, split {} ({} recordings, {} failed, {} without a full clip)",
+            split.data.display(),
+            split.split,
+            split.recordings,
+            split.failed_recordings,
+            split.skipped.len()
         ),
         checkpoint: Some(request.model_dir.clone()),
         command: request.command.clone(),
@@ -226,13 +301,13 @@ pub fn evaluate_split(
     Ok(EvalOutcome {
         model: model_name,
         vocals: bundle.vocals(),
-        data,
-        split,
-        split_source,
-        recordings: recordings.len(),
-        failed_recordings: failed.len(),
-        dataset_problems: dataset.problems.len(),
-        skipped_recordings: skipped.len(),
+        data: split.data,
+        split: split.split,
+        split_source: split.split_source,
+        recordings: split.recordings,
+        failed_recordings: split.failed_recordings,
+        dataset_problems: split.dataset_problems,
+        skipped_recordings: split.skipped.len(),
         evaluation,
         predictions,
         report,

@@ -59,6 +59,9 @@ pub struct ClipLine {
     pub singer: String,
     /// Its probability.
     pub probability: f32,
+    /// The model's embedding of the clip (not printed; the library stores it).
+    #[serde(skip)]
+    pub embedding: Vec<f32>,
 }
 
 /// A file's vocal source is quieter than this where it is loudest ([`Signal::active_level_db`],
@@ -105,6 +108,12 @@ pub struct FileResult {
     pub top: Vec<Ranked>,
     /// Every clip, in time order.
     pub clips: Vec<ClipLine>,
+    /// Seconds of audio analysed (the log-mel's frames).
+    pub duration_s: f64,
+    /// The file's embedding: the mean of its clips' embeddings (not printed; enrolment and
+    /// the library's similarity search use it).
+    #[serde(skip)]
+    pub embedding: Vec<f32>,
 }
 
 /// A file that could not be identified.
@@ -189,6 +198,7 @@ pub fn identify(
                     let voice = Voice {
                         level_db: signal.active_level_db(),
                         flatness,
+                        duration_s: 0.0,
                     };
                     Ok::<_, singerid_audio::AudioError>((log_mel(&signal, &config)?, voice))
                 })()
@@ -201,7 +211,8 @@ pub fn identify(
         let mut voices = Vec::new();
         for (path, result) in features {
             let error = match result {
-                Ok((mel, voice)) if mel.n_frames >= meta.clip_frames => {
+                Ok((mel, mut voice)) if mel.n_frames >= meta.clip_frames => {
+                    voice.duration_s = mel.n_frames as f64 * seconds_per_frame;
                     items.push((recording_for(&path), mel));
                     voices.push(voice);
                     continue;
@@ -251,6 +262,8 @@ type Analysed = Result<(LogMel, Voice), String>;
 struct Voice {
     level_db: f32,
     flatness: Option<f32>,
+    /// Seconds of audio analysed.
+    duration_s: f64,
 }
 
 impl Voice {
@@ -355,6 +368,7 @@ fn decide(
                         end_s: start_s + p.clip_frames as f64 * p.seconds_per_frame,
                         singer: name(d.class),
                         probability: d.confidence,
+                        embedding: c.embedding.clone(),
                     })
                 })
                 .collect();
@@ -383,9 +397,23 @@ fn decide(
                 confident_vote,
                 top,
                 clips: clip_lines,
+                duration_s: voice.duration_s,
+                embedding: mean_embedding(&clips),
             })
         })
         .collect()
+}
+
+/// The mean of the clips' embeddings (empty when the model gives none).
+fn mean_embedding(clips: &[&singerid_eval::ClipPrediction]) -> Vec<f32> {
+    let dim = clips.first().map_or(0, |c| c.embedding.len());
+    let mut mean = vec![0.0_f32; dim];
+    for c in clips {
+        for (m, v) in mean.iter_mut().zip(&c.embedding) {
+            *m += v / clips.len() as f32;
+        }
+    }
+    mean
 }
 
 #[cfg(test)]
@@ -397,6 +425,7 @@ mod tests {
     const VOICED: Voice = Voice {
         level_db: -20.0,
         flatness: Some(0.02),
+        duration_s: 10.0,
     };
 
     /// Issue 13: the ranking agrees with the vote. Two confident clips vote for `a` (0.51);

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 pub use device::DeviceChoice;
 pub use error::Error;
-pub use evaluate::{EvalOutcome, EvalRequest, evaluate_split};
+pub use evaluate::{EvalOutcome, EvalRequest, SplitPredictions, evaluate_split, predict_split};
 pub use identify::{FileResult, Identification, IdentifyOptions, identify};
 pub use melody::{CrepeChoice, MelodyFile, MelodyOptions, load_crepe_model, melody_files};
 pub use reproduce::{GridObserver, ReproduceRequest, reproduce};

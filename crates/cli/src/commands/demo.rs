@@ -100,6 +100,7 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
         model: ModelArgs {
             model: Some(model.clone()),
         },
+        db: None,
         format: IdentifyFormat::Text,
         batch_size: NonZeroUsize::new(32).context("batch size")?,
         device: args.device,

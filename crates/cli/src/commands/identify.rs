@@ -10,6 +10,7 @@ use clap::ValueEnum;
 use serde::Serialize;
 use singerid_infer::identify::Failure;
 use singerid_infer::{FileResult, IdentifyOptions};
+use singerid_library::OpenSetResult;
 
 use crate::args::{DeviceArgs, GlobalArgs, ModelArgs};
 use crate::logging;
@@ -36,6 +37,12 @@ pub struct IdentifyArgs {
     #[command(flatten)]
     pub model: ModelArgs,
 
+    /// Also choose among the singers enrolled in this library database (`singerid enrol`):
+    /// a file whose similarity to an enrolled singer's profile reaches the model's calibrated
+    /// threshold is that singer. The output lists the closest enrolled singers.
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = IdentifyFormat::Text)]
     pub format: IdentifyFormat,
@@ -49,18 +56,56 @@ pub struct IdentifyArgs {
 }
 
 #[derive(Debug, Serialize)]
-struct Output<'a> {
+struct Output<'a, F: Serialize> {
     model: &'a Path,
     vocals: String,
     classes: &'a [String],
-    files: &'a [FileResult],
+    files: &'a [F],
     failures: &'a [Failure],
+}
+
+/// Writes each chunk of results to stdout as it is decided (text and CSV; JSON waits for the
+/// end), keeping the first write error.
+struct Printer {
+    format: IdentifyFormat,
+    stdout: std::io::StdoutLock<'static>,
+    csv_header_written: bool,
+    write_error: Option<std::io::Error>,
+}
+
+impl Printer {
+    fn chunk<'a>(
+        &mut self,
+        chunk: impl Iterator<Item = (&'a FileResult, Option<&'a OpenSetResult>)>,
+    ) {
+        let text: String = match self.format {
+            IdentifyFormat::Text => chunk
+                .map(|(file, open)| {
+                    render_text(file) + &open.map(render_enrolled).unwrap_or_default()
+                })
+                .collect(),
+            IdentifyFormat::Csv => {
+                let files: Vec<&FileResult> = chunk.map(|(file, _)| file).collect();
+                let text = render_csv(&files, !self.csv_header_written);
+                self.csv_header_written = true;
+                text
+            }
+            IdentifyFormat::Json => return,
+        };
+        if let Err(err) = self
+            .stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| self.stdout.flush())
+        {
+            self.write_error.get_or_insert(err);
+        }
+    }
 }
 
 /// Runs the command; `Ok(true)` when every file was identified.
 ///
 /// # Errors
-/// Fatal problems only: an unreadable model, stdout closed.
+/// Fatal problems only: an unreadable model or database, stdout closed.
 pub fn run(args: &IdentifyArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     let model = args.model.path()?;
     let bundle = singerid_infer::load_model(&model, args.device.device)
@@ -70,55 +115,109 @@ pub fn run(args: &IdentifyArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
         ..IdentifyOptions::default()
     };
     let progress = logging::Bar::new(global.quiet, 8);
-    let mut stdout = std::io::stdout().lock();
-    let mut csv_header_written = false;
-    let mut write_error = None;
-    let found =
-        singerid_infer::identify(&bundle, &args.inputs, &options, &progress, &mut |chunk| {
-            let text = match args.format {
-                IdentifyFormat::Text => chunk.iter().map(render_text).collect(),
-                IdentifyFormat::Csv => {
-                    let text = render_csv(chunk, !csv_header_written);
-                    csv_header_written = true;
-                    text
+    let mut printer = Printer {
+        format: args.format,
+        stdout: std::io::stdout().lock(),
+        csv_header_written: false,
+        write_error: None,
+    };
+    let (tail, failures, identified) = match &args.db {
+        None => {
+            let found = singerid_infer::identify(
+                &bundle,
+                &args.inputs,
+                &options,
+                &progress,
+                &mut |chunk| {
+                    printer.chunk(chunk.iter().map(|f| (f, None)));
+                },
+            );
+            let tail = match args.format {
+                IdentifyFormat::Json => {
+                    json_output(&model, &bundle, &found.files, &found.failures)?
                 }
-                IdentifyFormat::Json => return,
+                _ => String::new(),
             };
-            if let Err(err) = stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
-                write_error.get_or_insert(err);
-            }
-        });
-    if let Some(err) = write_error {
+            (tail, found.failures, found.files.len())
+        }
+        Some(db) => {
+            let mut library = singerid_library::Library::open(db)?;
+            let found = singerid_library::identify_open(
+                &mut library,
+                &bundle,
+                &model,
+                &args.inputs,
+                &options,
+                &progress,
+                &mut |chunk| printer.chunk(chunk.iter().map(|r| (&r.file, Some(r)))),
+            )?;
+            let tail = match args.format {
+                IdentifyFormat::Json => {
+                    json_output(&model, &bundle, &found.files, &found.failures)?
+                }
+                _ => String::new(),
+            };
+            (tail, found.failures, found.files.len())
+        }
+    };
+    if let Some(err) = printer.write_error.take() {
         return Err(err).context("writing the results to stdout");
     }
     let tail = match args.format {
-        IdentifyFormat::Json => {
-            let output = Output {
-                model: &model,
-                vocals: bundle.vocals(),
-                classes: &bundle.meta.classes,
-                files: &found.files,
-                failures: &found.failures,
-            };
-            serde_json::to_string_pretty(&output).context("serialising the results")? + "\n"
-        }
-        IdentifyFormat::Csv if !csv_header_written => render_csv(&[], true),
-        IdentifyFormat::Csv | IdentifyFormat::Text => String::new(),
+        IdentifyFormat::Csv if !printer.csv_header_written => render_csv(&[], true),
+        _ => tail,
     };
-    stdout
+    printer
+        .stdout
         .write_all(tail.as_bytes())
         .context("writing the results to stdout")?;
-    if !found.failures.is_empty() {
+    if !failures.is_empty() {
         tracing::error!(
             "{} of {} files could not be identified",
-            found.failures.len(),
-            found.failures.len() + found.files.len()
+            failures.len(),
+            failures.len() + identified
         );
     }
-    Ok(found.failures.is_empty())
+    Ok(failures.is_empty())
+}
+
+/// The JSON document: the model, its classes, every file (plain or with enrolled singers) and
+/// the failures.
+fn json_output<F: Serialize>(
+    model: &Path,
+    bundle: &singerid_infer::Bundle,
+    files: &[F],
+    failures: &[Failure],
+) -> anyhow::Result<String> {
+    let output = Output {
+        model,
+        vocals: bundle.vocals(),
+        classes: &bundle.meta.classes,
+        files,
+        failures,
+    };
+    Ok(serde_json::to_string_pretty(&output).context("serialising the results")? + "\n")
+}
+
+/// The enrolled singers' line of a file (identify --db).
+fn render_enrolled(r: &OpenSetResult) -> String {
+    let closest: Vec<String> = r
+        .enrolled
+        .iter()
+        .map(|m| format!("{} {:.3}", m.singer, m.similarity))
+        .collect();
+    let threshold = r.enrol_threshold.map_or_else(
+        || "no calibrated threshold: never chosen".into(),
+        |t| format!("threshold {t:.3}"),
+    );
+    match (r.decided_by, closest.is_empty()) {
+        (_, true) => "  enrolled singers: none in the library\n".into(),
+        ("enrolled", _) => format!(
+            "  decided by the enrolled profile ({threshold}); closest enrolled: {}\n",
+            closest.join(", ")
+        ),
+        _ => format!("  closest enrolled ({threshold}): {}\n", closest.join(", ")),
+    }
 }
 
 fn render_text(r: &FileResult) -> String {
@@ -162,7 +261,7 @@ fn render_text(r: &FileResult) -> String {
 }
 
 /// One CSV row per clip (RFC 4180 quoting), preceded by the header when `header` is set.
-fn render_csv(results: &[FileResult], header: bool) -> String {
+fn render_csv(results: &[&FileResult], header: bool) -> String {
     let mut out = String::new();
     if header {
         out.push_str(

@@ -2,14 +2,19 @@
 //! everything succeeded.
 
 pub mod demo;
+pub mod enrol;
 pub mod eval;
+pub mod eval_open;
 pub mod features;
 pub mod identify;
 pub mod import_separator;
 pub mod melody;
 pub mod presets;
 pub mod reproduce;
+pub mod scan;
 pub mod separate;
+pub mod similar;
+pub mod singers;
 pub mod train;
 pub mod train_separator;
 

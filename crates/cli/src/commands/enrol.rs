@@ -1,0 +1,107 @@
+//! `singerid enrol`: add a singer to the library from a few recordings, without retraining
+//! (`singerid_library::enrol`), or remove one (--forget).
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use singerid_infer::IdentifyOptions;
+use singerid_library::EnrolSummary;
+
+use crate::args::{DbArgs, DeviceArgs, GlobalArgs, ModelArgs, OutputFormat};
+use crate::commands::print_summary;
+use crate::logging;
+
+#[derive(Debug, clap::Args)]
+pub struct EnrolArgs {
+    /// The singer's name (not one of the model's trained singers, not `unknown`).
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+
+    /// Recordings of the singer: audio files, or folders searched recursively. A few songs
+    /// are enough; each counts once in the singer's profile, whatever its length.
+    #[arg(value_name = "PATH", required_unless_present = "forget")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Remove the enrolled singer instead (its recordings stay in the library).
+    #[arg(long, conflicts_with = "inputs")]
+    pub forget: bool,
+
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    #[command(flatten)]
+    pub model: ModelArgs,
+
+    /// Summary format on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+
+    /// Clips per forward pass.
+    #[arg(long, value_name = "N", default_value = "32")]
+    pub batch_size: NonZeroUsize,
+
+    #[command(flatten)]
+    pub device: DeviceArgs,
+}
+
+/// Runs the command; `Ok(true)` when every file was used.
+///
+/// # Errors
+/// A bad or taken name, no usable recording, an unreadable model or database.
+pub fn run(args: &EnrolArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
+    let model = args.model.path()?;
+    let bundle = singerid_infer::load_model(&model, args.device.device)
+        .with_context(|| format!("loading the model {}", model.display()))?;
+    let mut library = args.db.open()?;
+    if args.forget {
+        singerid_library::forget(&mut library, &bundle, &model, &args.name)?;
+        println!("{} is no longer enrolled", args.name);
+        return Ok(true);
+    }
+    let options = IdentifyOptions {
+        batch_size: args.batch_size.get(),
+        ..IdentifyOptions::default()
+    };
+    let progress = logging::Bar::new(global.quiet, 8);
+    let summary = singerid_library::enrol(
+        &mut library,
+        &bundle,
+        &model,
+        &args.name,
+        &args.inputs,
+        &options,
+        &progress,
+    )?;
+    for failure in &summary.scan.failures {
+        tracing::error!("{}: {}", failure.path.display(), failure.error);
+    }
+    print_summary(args.format, &summary, || render(&summary))?;
+    Ok(summary.scan.failures.is_empty())
+}
+
+fn render(s: &EnrolSummary) -> String {
+    let mut out = format!(
+        "{} {}: {} recordings in the profile ({} added now; {} of the files were analysed \
+         now, {} were in the library already)\n",
+        if s.new_singer { "enrolled" } else { "updated" },
+        s.singer,
+        s.recordings,
+        s.added,
+        s.scan.analysed,
+        s.scan.unchanged
+    );
+    match s.enrol_threshold {
+        Some(t) => out.push_str(&format!(
+            "  identify --db names {} when a recording's similarity to the profile is at least \
+             {t:.3}\n",
+            s.singer
+        )),
+        None => out.push_str(
+            "  this model has no calibrated enrolment threshold (no open_set.json; see \
+             `singerid eval-open --write-model`): enrolled singers are listed by similarity but \
+             never chosen\n",
+        ),
+    }
+    out
+}

@@ -1,0 +1,311 @@
+//! Choosing among trained and enrolled singers: profiles, the similarity to them, the decision,
+//! and the calibration of its threshold.
+//!
+//! A recording's embedding is the mean of its clips' embeddings (the model's penultimate
+//! representation: for `mel_stats_linear` the standardised log-mel statistics, for the CRNNs
+//! the last GRU state). An enrolled singer's profile is the mean of its recordings' embeddings
+//! after each is scaled to unit length, scaled to unit length again; similarity is the cosine.
+//!
+//! The decision: the model names one of its trained singers (or `unknown`) as before; when the
+//! recording's similarity to the closest enrolled profile reaches the threshold, that enrolled
+//! singer is the answer instead. The threshold is calibrated on validation data of the model's
+//! own singers only ([`calibrate`]): each singer's profile is built from its training
+//! recordings, every validation recording of the other singers is an impostor, and the
+//! threshold is the lowest that accepts at most a target share of impostors. A recording of a
+//! known singer is thus rarely taken by an enrolled profile, which keeps the model's accuracy
+//! on its own singers.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use singerid_infer::FileResult;
+
+use crate::error::LibraryError;
+
+/// The file in a model folder that holds its calibrated enrolment threshold.
+pub const CALIBRATION_FILE: &str = "open_set.json";
+
+/// The impostor acceptance rate the default threshold is calibrated for.
+pub const TARGET_FALSE_ACCEPT: f64 = 0.01;
+
+/// `v` scaled to unit length (zero stays zero).
+pub fn unit(v: &[f32]) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 && norm.is_finite() {
+        v.iter().map(|x| x / norm).collect()
+    } else {
+        vec![0.0; v.len()]
+    }
+}
+
+/// Cosine similarity, `a·b / (|a| |b|)`, in [-1, 1]
+/// ([`singerid_eval::verification::cosine_similarity`]); 0 when either is zero or the lengths
+/// differ (a recording analysed by another model).
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    if a.len() != b.len() {
+        return 0.0;
+    }
+    singerid_eval::verification::cosine_similarity(a, b).unwrap_or(0.0) as f32
+}
+
+/// A singer's profile from its recordings' embeddings: the unit-length mean of their unit
+/// vectors (each recording counts once, whatever its length). None when there are none.
+pub fn profile_of<'a>(embeddings: impl IntoIterator<Item = &'a [f32]>) -> Option<Vec<f32>> {
+    let mut sum: Option<Vec<f32>> = None;
+    for e in embeddings {
+        let u = unit(e);
+        match &mut sum {
+            None => sum = Some(u),
+            Some(s) if s.len() == u.len() => s.iter_mut().zip(&u).for_each(|(s, u)| *s += u),
+            Some(_) => {}
+        }
+    }
+    sum.map(|s| unit(&s))
+}
+
+/// An enrolled singer's profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    /// The singer's name.
+    pub name: String,
+    /// Unit-length profile.
+    pub embedding: Vec<f32>,
+}
+
+/// One enrolled singer and a recording's similarity to it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnrolledMatch {
+    /// The enrolled singer.
+    pub singer: String,
+    /// Cosine similarity of the recording to the singer's profile.
+    pub similarity: f32,
+}
+
+/// A file's answer when enrolled singers take part: the model's result (same JSON fields as
+/// `identify --format json`) with `singer` possibly an enrolled name, plus the closest
+/// enrolled singers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OpenSetResult {
+    /// The model's result, its `singer` replaced by an enrolled singer when one is close
+    /// enough.
+    #[serde(flatten)]
+    pub file: FileResult,
+    /// `model` (a trained singer, or `unknown`) or `enrolled`.
+    pub decided_by: &'static str,
+    /// The closest enrolled singers, most similar first.
+    pub enrolled: Vec<EnrolledMatch>,
+    /// The threshold the closest one had to reach.
+    pub enrol_threshold: Option<f32>,
+}
+
+/// Applies the enrolled singers to a model's answer: the closest profile wins when its
+/// similarity reaches `threshold`, unless no voice was found. Lists the `top_k` closest.
+pub fn decide(
+    file: FileResult,
+    profiles: &[Profile],
+    threshold: Option<f32>,
+    top_k: usize,
+) -> OpenSetResult {
+    let mut enrolled: Vec<EnrolledMatch> = profiles
+        .iter()
+        .map(|p| EnrolledMatch {
+            singer: p.name.clone(),
+            similarity: cosine(&file.embedding, &p.embedding),
+        })
+        .collect();
+    enrolled.sort_by(|a, b| {
+        b.similarity
+            .total_cmp(&a.similarity)
+            .then(a.singer.cmp(&b.singer))
+    });
+    enrolled.truncate(top_k);
+    let no_voice = file
+        .unknown_reason
+        .as_deref()
+        .is_some_and(|r| r.starts_with("no voice"));
+    let winner = enrolled
+        .first()
+        .filter(|m| !no_voice && threshold.is_some_and(|t| m.similarity >= t))
+        .cloned();
+    let mut file = file;
+    let decided_by = match winner {
+        Some(m) => {
+            file.singer = m.singer;
+            file.unknown_reason = None;
+            "enrolled"
+        }
+        None => "model",
+    };
+    OpenSetResult {
+        file,
+        decided_by,
+        enrolled,
+        enrol_threshold: threshold,
+    }
+}
+
+/// The lowest threshold that accepts at most `target_false_accept` of the `impostor` scores
+/// (a score is accepted when it is at least the threshold). None without impostors.
+pub fn threshold_for(impostor: &[f32], target_false_accept: f64) -> Option<f32> {
+    let mut sorted: Vec<f32> = impostor.iter().copied().filter(|s| s.is_finite()).collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    let allowed = (target_false_accept.clamp(0.0, 1.0) * sorted.len() as f64).floor() as usize;
+    // Accept the `allowed` highest impostors and reject the next one: the threshold sits just
+    // above it.
+    Some(match sorted.get(allowed) {
+        Some(&s) => s.next_up(),
+        None => sorted[sorted.len() - 1],
+    })
+}
+
+/// A model's calibrated enrolment threshold, as stored in its folder's [`CALIBRATION_FILE`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenSetCalibration {
+    /// Cosine similarity an enrolled profile must reach.
+    pub threshold: f32,
+    /// The impostor acceptance rate it was chosen for.
+    pub target_false_accept: f64,
+    /// Impostor and genuine pairs it was calibrated on.
+    pub impostor_pairs: usize,
+    /// Genuine pairs.
+    pub genuine_pairs: usize,
+    /// Share of genuine pairs it accepts.
+    pub genuine_accept: f64,
+    /// Verification equal error rate over the same pairs.
+    pub eer: f64,
+    /// The data and splits it came from.
+    pub data: String,
+}
+
+impl OpenSetCalibration {
+    /// Reads `dir/open_set.json`; None when the model folder has none.
+    ///
+    /// # Errors
+    /// A file that exists but does not parse.
+    pub fn read(dir: &Path) -> Result<Option<Self>, LibraryError> {
+        let path = dir.join(CALIBRATION_FILE);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| LibraryError::io(&path, e))?;
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| LibraryError::Invalid(format!("{}: {e}", path.display())))
+    }
+
+    /// Writes `dir/open_set.json`.
+    ///
+    /// # Errors
+    /// An unwritable folder.
+    pub fn write(&self, dir: &Path) -> Result<(), LibraryError> {
+        let path = dir.join(CALIBRATION_FILE);
+        let text = serde_json::to_string_pretty(self).unwrap_or_default();
+        std::fs::write(&path, text + "\n").map_err(|e| LibraryError::io(&path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use singerid_infer::identify::UNKNOWN;
+
+    use super::*;
+
+    fn file(singer: &str, embedding: Vec<f32>, reason: Option<&str>) -> FileResult {
+        FileResult {
+            path: PathBuf::from("x.wav"),
+            singer: singer.into(),
+            unknown_reason: reason.map(Into::into),
+            best_guess: "a".into(),
+            confidence: 0.5,
+            voice_level_db: -20.0,
+            flatness: Some(0.01),
+            vote_share: 1.0,
+            votes: 1,
+            counted: 1,
+            confident_vote: true,
+            top: Vec::new(),
+            clips: Vec::new(),
+            duration_s: 3.0,
+            embedding,
+        }
+    }
+
+    #[test]
+    fn cosine_and_profiles() {
+        assert!((cosine(&[1.0, 0.0], &[1.0, 1.0]) - 0.5_f32.sqrt()).abs() < 1e-6);
+        assert_eq!(cosine(&[0.0, 0.0], &[1.0, 1.0]), 0.0);
+        assert_eq!(cosine(&[1.0], &[1.0, 1.0]), 0.0);
+        // Each recording counts once, whatever its scale: (1,0) and (0,10) -> (1,1)/sqrt 2.
+        let p = profile_of([[1.0_f32, 0.0].as_slice(), [0.0, 10.0].as_slice()]).expect("one");
+        assert!((p[0] - 0.5_f32.sqrt()).abs() < 1e-6 && (p[1] - p[0]).abs() < 1e-6);
+        assert!(profile_of(std::iter::empty::<&[f32]>()).is_none());
+    }
+
+    /// The closest enrolled profile wins at or above the threshold, even over a confident
+    /// model answer or a low-confidence `unknown`; below it, or when no voice was found, the
+    /// model's answer stands. The list is ordered by similarity.
+    #[test]
+    fn enrolled_singers_win_only_above_the_threshold() {
+        let profiles = [
+            Profile {
+                name: "near".into(),
+                embedding: unit(&[1.0, 0.1]),
+            },
+            Profile {
+                name: "far".into(),
+                embedding: unit(&[0.0, 1.0]),
+            },
+        ];
+        let s = cosine(&[1.0, 0.0], &profiles[0].embedding);
+        let r = decide(file("a", vec![1.0, 0.0], None), &profiles, Some(s), 5);
+        assert_eq!((r.file.singer.as_str(), r.decided_by), ("near", "enrolled"));
+        assert_eq!(r.enrolled[0].singer, "near");
+        assert_eq!(r.enrolled[1].singer, "far");
+        let r = decide(
+            file("a", vec![1.0, 0.0], None),
+            &profiles,
+            Some(s.next_up()),
+            5,
+        );
+        assert_eq!((r.file.singer.as_str(), r.decided_by), ("a", "model"));
+        let low = decide(
+            file(UNKNOWN, vec![1.0, 0.0], Some("low confidence: 0.2")),
+            &profiles,
+            Some(0.5),
+            1,
+        );
+        assert_eq!(low.file.singer, "near");
+        assert_eq!(low.file.unknown_reason, None);
+        assert_eq!(low.enrolled.len(), 1);
+        let silent = decide(
+            file(UNKNOWN, vec![1.0, 0.0], Some("no voice found: silent")),
+            &profiles,
+            Some(0.5),
+            5,
+        );
+        assert_eq!(
+            (silent.file.singer.as_str(), silent.decided_by),
+            (UNKNOWN, "model")
+        );
+        let uncalibrated = decide(file("a", vec![1.0, 0.0], None), &profiles, None, 5);
+        assert_eq!(uncalibrated.decided_by, "model");
+    }
+
+    /// 10 impostor scores 0.0 .. 0.9: a 10 % target accepts exactly the highest (0.9), 0 %
+    /// none, 100 % all.
+    #[test]
+    fn threshold_accepts_the_target_share() {
+        let impostor: Vec<f32> = (0..10).map(|i| i as f32 / 10.0).collect();
+        let accepted = |t: f32| impostor.iter().filter(|&&s| s >= t).count();
+        assert_eq!(accepted(threshold_for(&impostor, 0.1).expect("t")), 1);
+        assert_eq!(accepted(threshold_for(&impostor, 0.0).expect("t")), 0);
+        assert_eq!(accepted(threshold_for(&impostor, 0.15).expect("t")), 1);
+        assert_eq!(accepted(threshold_for(&impostor, 1.0).expect("t")), 10);
+        assert_eq!(threshold_for(&[], 0.1), None);
+    }
+}
