@@ -20,6 +20,8 @@
 //!   separator (cached as audio, copied into the model's bundle so eval and identify replay it).
 //! - [`bundle`]: a trained model with what it needs to be used (classes, feature config, clip
 //!   length), saved and loaded atomically.
+//! - [`objective`]: the contrastive loss of a siamese embedding and multi-label binary
+//!   cross-entropy.
 //!
 //! Data flows: dataset + feature cache -> [`ClipSet`] -> [`train`] -> `best/` [`Bundle`].
 //! Scoring, reports and plots live in `singerid-eval`, which has no burn dependency.
@@ -29,6 +31,7 @@ pub mod bundle;
 pub mod clips;
 pub mod error;
 pub mod experiment;
+pub mod objective;
 pub mod predict;
 pub mod remix;
 pub mod separation;
@@ -39,6 +42,9 @@ pub use bundle::{Bundle, BundleMeta};
 pub use clips::{Augment, ClipSet};
 pub use error::Error;
 pub use experiment::{DataRecord, ExperimentSpec, Prepared, prepare};
+pub use objective::{
+    ContrastiveForm, ContrastiveLoss, ContrastiveLossConfig, multilabel_bce_with_logits,
+};
 pub use predict::predict;
 pub use trainer::{
     Control, EpochLog, LrPlateau, RunSpec, StepProgress, StopReason, TrainConfig, TrainObserver,
