@@ -43,6 +43,12 @@ pub enum Error {
         /// What is wrong, and how to fix it.
         message: String,
     },
+    /// Training pairs that cannot be drawn from the clips given (siamese training).
+    #[error("{message}")]
+    Pairs {
+        /// What is missing, and what to do.
+        message: String,
+    },
     /// A path given as a model that is not a model folder.
     #[error(
         "{path} {what}; a model is a folder holding model.safetensors, config.json and \

@@ -21,7 +21,7 @@
 //! - [`bundle`]: a trained model with what it needs to be used (classes, feature config, clip
 //!   length), saved and loaded atomically.
 //! - [`objective`]: the contrastive loss of a siamese embedding and multi-label binary
-//!   cross-entropy.
+//!   cross-entropy; [`pairs`]: balanced, song-disjoint clip pairs for the former.
 //!
 //! Data flows: dataset + feature cache -> [`ClipSet`] -> [`train`] -> `best/` [`Bundle`].
 //! Scoring, reports and plots live in `singerid-eval`, which has no burn dependency.
@@ -32,6 +32,7 @@ pub mod clips;
 pub mod error;
 pub mod experiment;
 pub mod objective;
+pub mod pairs;
 pub mod predict;
 pub mod remix;
 pub mod separation;
@@ -45,6 +46,7 @@ pub use experiment::{DataRecord, ExperimentSpec, Prepared, prepare};
 pub use objective::{
     ContrastiveForm, ContrastiveLoss, ContrastiveLossConfig, multilabel_bce_with_logits,
 };
+pub use pairs::{ClipPair, PairSampler};
 pub use predict::predict;
 pub use trainer::{
     Control, EpochLog, LrPlateau, RunSpec, StepProgress, StopReason, TrainConfig, TrainObserver,
