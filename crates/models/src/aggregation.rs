@@ -196,10 +196,8 @@ mod tests {
         let avg = Aggregation::Average.init(2, &device).forward(x(&device));
         values(avg).assert_approx_eq::<f32>(&TensorData::from([[1.0f32, 7.0 / 3.0]]), tol);
         let flat = Aggregation::None.init(2, &device).forward(x(&device));
-        values(flat).assert_approx_eq::<f32>(
-            &TensorData::from([[1.0f32, 2.0, 3.0, 0.0, -1.0, 5.0]]),
-            tol,
-        );
+        values(flat)
+            .assert_approx_eq::<f32>(&TensorData::from([[1.0f32, 2.0, 3.0, 0.0, -1.0, 5.0]]), tol);
     }
 
     /// w = [1, 0], b = 0: X w = [1, 3, -1]; tanh -> [0.761594, 0.995055, -0.761594];
@@ -232,7 +230,8 @@ mod tests {
             let attention = layer.attention.as_ref().expect("attention");
             values(attention.weights(x(&device)))
                 .assert_approx_eq::<f32>(&TensorData::from([sigma]), tol);
-            values(layer.forward(x(&device))).assert_approx_eq::<f32>(&TensorData::from([out]), tol);
+            values(layer.forward(x(&device)))
+                .assert_approx_eq::<f32>(&TensorData::from([out]), tol);
         }
     }
 

@@ -32,12 +32,7 @@ impl ConvUnit {
     ///
     /// # Panics
     /// If `groups` does not divide both channel counts (burn's check).
-    pub fn init(
-        channels: [usize; 2],
-        kernel_size: usize,
-        groups: usize,
-        device: &Device,
-    ) -> Self {
+    pub fn init(channels: [usize; 2], kernel_size: usize, groups: usize, device: &Device) -> Self {
         let mut conv = Conv2dConfig::new(channels, [kernel_size; 2])
             .with_padding(same_padding(kernel_size))
             .with_groups(groups)

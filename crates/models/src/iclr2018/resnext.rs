@@ -13,8 +13,8 @@
 //! activation follows the sum (the paper's `y = x + Γ(x)`).
 
 use burn::module::Module;
-use burn::nn::conv::Conv2d;
 use burn::nn::PaddingConfig2d;
+use burn::nn::conv::Conv2d;
 use burn::tensor::{Device, Tensor};
 
 use super::conv_unit::ConvUnit;
