@@ -47,6 +47,7 @@ pub mod model;
 pub mod pitch;
 pub mod registry;
 pub mod separation;
+pub mod tagger;
 
 pub use attention::{
     Attention, FgnlConfig, KeySources, NonLocalConfig, Pairwise, Reweighting, Smoothing,

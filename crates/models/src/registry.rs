@@ -42,6 +42,7 @@ use crate::classifier::{ClassifierConfig, SingerModel, build_from_json};
 use crate::error::ModelError;
 use crate::iclr2018::Iclr2018Config;
 use crate::model::{Inputs, ModelConfig};
+use crate::tagger::{Budget, ChoiCrnnConfig, K1c2Config, K2c2Config};
 
 /// The inputs a model takes (same enum as the CRNN config's `inputs`).
 pub type InputKind = Inputs;
@@ -126,6 +127,9 @@ pub static ENTRIES: &[ModelEntry] = &[
     entry("iclr_cnn_deep", "ICLR-2018 deep CNN (13 conv layers) + average aggregation", Inputs::Mel, |n| json(Iclr2018Config::cnn_deep(n)), build_from_json::<Iclr2018Config>),
     entry("iclr_resnext", "ICLR-2018 shallow ResNeXt (cardinality 4) + feed-forward attention (54,208 conv parameters)", Inputs::Mel, |n| json(Iclr2018Config::resnext(n)), build_from_json::<Iclr2018Config>),
     entry("iclr_resnext_deep", "ICLR-2018 deep ResNeXt (19 conv layers) + average aggregation", Inputs::Mel, |n| json(Iclr2018Config::resnext_deep(n)), build_from_json::<Iclr2018Config>),
+    entry("choi_k1c2", "Choi et al.'s k1c2 (Conv1D) tagger; budget 0.1M-3M by config, default 1M", Inputs::Mel, |n| json(K1c2Config::new(n, Budget::default())), build_from_json::<K1c2Config>),
+    entry("choi_k2c2", "Choi et al.'s k2c2 (Conv2D) tagger; budget 0.1M-3M by config, default 1M", Inputs::Mel, |n| json(K2c2Config::new(n, Budget::default())), build_from_json::<K2c2Config>),
+    entry("choi_crnn", "Choi et al.'s CRNN tagger (4 conv + 2 GRU); budget 0.1M-3M by config, default 1M", Inputs::Mel, |n| json(ChoiCrnnConfig::new(n, Budget::default())), build_from_json::<ChoiCrnnConfig>),
     entry("mel_stats_linear", "Log-mel mean/std per bin + softmax regression, the classic baseline", Inputs::Mel, |n| json(MelStatsLinearConfig::new(n)), build_from_json::<MelStatsLinearConfig>),
 ];
 
