@@ -17,6 +17,7 @@ use singerid_infer::FileResult;
 use singerid_train::Bundle;
 
 use crate::error::LibraryError;
+use crate::open_set::OpenSetCalibration;
 
 /// One SQL script per schema version: `MIGRATIONS[i]` takes a database from version `i` to
 /// `i + 1`.
@@ -137,7 +138,8 @@ pub struct SingerRow {
     pub name: String,
     /// `trained` or `enrolled`.
     pub kind: String,
-    /// The enrolled profile (unit length), None for trained singers.
+    /// The profile (unit length): enrolled singers', and trained singers' from the model's
+    /// calibration; None otherwise.
     pub profile: Option<Vec<f32>>,
     /// Recordings enrolled for it.
     pub recordings: usize,
@@ -294,7 +296,7 @@ impl Library {
             .unwrap_or_else(|_| model_dir.to_path_buf())
             .file_name()
             .map_or_else(|| "model".to_owned(), |n| n.to_string_lossy().into_owned());
-        let threshold = crate::open_set::OpenSetCalibration::read(model_dir)?;
+        let threshold = OpenSetCalibration::read(model_dir)?;
         let classes = serde_json::to_string(&bundle.meta.classes).unwrap_or_default();
         let kind = bundle.model.name();
         let path = self.path.clone();
@@ -321,10 +323,7 @@ impl Library {
                 )?;
             }
             if let Some(calibration) = &threshold {
-                tx.execute(
-                    "INSERT INTO settings (model_id, key, value) VALUES (?1, ?2, ?3)",
-                    params![id, ENROL_THRESHOLD, calibration.threshold.to_string()],
-                )?;
+                write_calibration(&tx, id, calibration)?;
             }
             tx.commit()?;
             Ok(id)
@@ -389,6 +388,23 @@ impl Library {
             )
             .map(|_| ())
             .map_err(|e| self.err(e))
+    }
+
+    /// Stores a calibration for the model: its enrolment threshold and its trained singers'
+    /// profiles.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn store_calibration(
+        &mut self,
+        model_id: i64,
+        calibration: &OpenSetCalibration,
+    ) -> Result<(), LibraryError> {
+        let path = self.path.clone();
+        let tx = self.transaction()?;
+        write_calibration(&tx, model_id, calibration)
+            .and_then(|()| tx.commit())
+            .map_err(|e| LibraryError::sql(&path, e))
     }
 
     /// The model's enrolment threshold (cosine similarity), if calibrated.
@@ -535,6 +551,26 @@ impl Library {
             )?,
         ))
     }
+}
+
+/// Writes the threshold and the trained singers' profiles of a calibration, inside `tx`.
+fn write_calibration(
+    tx: &Transaction<'_>,
+    model_id: i64,
+    calibration: &OpenSetCalibration,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO settings (model_id, key, value) VALUES (?1, ?2, ?3)
+         ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value",
+        params![model_id, ENROL_THRESHOLD, calibration.threshold.to_string()],
+    )?;
+    for (name, profile) in &calibration.profiles {
+        tx.execute(
+            "UPDATE singers SET profile = ?3 WHERE model_id = ?1 AND name = ?2 AND kind = 'trained'",
+            params![model_id, name, to_blob(profile)],
+        )?;
+    }
+    Ok(())
 }
 
 /// Stores one file's analysis (the recording row, the analysis, its clips), replacing an older

@@ -208,23 +208,31 @@ pub fn forget(
     tx.commit().map_err(|e| LibraryError::sql(&db, e))
 }
 
-/// The enrolled profiles of the model in `library`.
+/// The profiles of the model's singers in `library`: (trained, enrolled). Trained singers
+/// have one when the model's calibration was stored.
 ///
 /// # Errors
 /// A database error.
-pub fn profiles(library: &Library, model_id: i64) -> Result<Vec<Profile>, LibraryError> {
-    Ok(library
-        .singers(model_id)?
-        .into_iter()
-        .filter_map(|s| {
-            s.profile
-                .filter(|p| !p.is_empty())
-                .map(|embedding| Profile {
-                    name: s.name,
-                    embedding,
-                })
-        })
-        .collect())
+pub fn profiles(
+    library: &Library,
+    model_id: i64,
+) -> Result<(Vec<Profile>, Vec<Profile>), LibraryError> {
+    let (mut trained, mut enrolled) = (Vec::new(), Vec::new());
+    for s in library.singers(model_id)? {
+        let Some(embedding) = s.profile.filter(|p| !p.is_empty()) else {
+            continue;
+        };
+        let profile = Profile {
+            name: s.name,
+            embedding,
+        };
+        if s.kind == "enrolled" {
+            enrolled.push(profile);
+        } else {
+            trained.push(profile);
+        }
+    }
+    Ok((trained, enrolled))
 }
 
 /// What [`identify_open`] found.
@@ -251,14 +259,14 @@ pub fn identify_open(
     on_chunk: &mut dyn FnMut(&[OpenSetResult]),
 ) -> Result<OpenIdentification, LibraryError> {
     let model = library.register_model(bundle, model_dir)?;
-    let profiles = profiles(library, model.id)?;
+    let (trained, enrolled) = profiles(library, model.id)?;
     let threshold = library.enrol_threshold(model.id)?;
     let mut out = OpenIdentification::default();
     let found = singerid_infer::identify(bundle, inputs, options, progress, &mut |chunk| {
         let decided: Vec<OpenSetResult> = chunk
             .iter()
             .cloned()
-            .map(|f: FileResult| decide(f, &profiles, threshold, options.top_k))
+            .map(|f: FileResult| decide(f, &trained, &enrolled, threshold, options.top_k))
             .collect();
         on_chunk(&decided);
         out.files.extend(decided);

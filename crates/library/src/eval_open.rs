@@ -5,13 +5,13 @@
 //! recording's embedding is the mean of its clips'):
 //! 1. **Calibration** (the model's own singers only): each known singer's profile is built from
 //!    its `enrol_split` recordings; every `query_split` recording is scored against every
-//!    known profile (same singer: genuine, other singer: impostor). The threshold is the lowest
-//!    that accepts at most `target_false_accept` of the impostors
-//!    ([`crate::open_set::threshold_for`]); the EER of these trials is reported too.
+//!    known profile (same singer: genuine, other singer: impostor). The threshold is these
+//!    trials' EER operating point, or the lowest that accepts at most `target_false_accept`
+//!    of the impostors ([`crate::open_set::threshold_for`]).
 //! 2. **Enrolment**: each held-out singer's profile from its `enrol_split` recordings.
 //! 3. **Identification** of every `query_split` recording, as `identify --db` decides
-//!    ([`crate::open_set::decide`]): the model's vote, replaced by the closest enrolled singer
-//!    at or above the threshold. Top-1 on the held-out singers' recordings; the known singers'
+//!    ([`crate::open_set::enrolled_winner`]): the model's vote, replaced by an enrolled singer
+//!    whose profile is the closest of all (trained and enrolled) and reaches the threshold. Top-1 on the held-out singers' recordings; the known singers'
 //!    accuracy with and without the enrolled singers.
 //! 4. **Never enrolled**: for each held-out singer, enrol only the others and count its
 //!    recordings taken by an enrolled singer (false accepts).
@@ -28,7 +28,9 @@ use singerid_infer::identify::UNKNOWN;
 use singerid_train::Bundle;
 
 use crate::error::LibraryError;
-use crate::open_set::{OpenSetCalibration, TARGET_FALSE_ACCEPT, cosine, profile_of, threshold_for};
+use crate::open_set::{
+    OpenSetCalibration, Profile, cosine, enrolled_winner, profile_of, threshold_for,
+};
 
 /// What to evaluate.
 #[derive(Debug, Clone)]
@@ -43,8 +45,9 @@ pub struct OpenEvalRequest {
     pub enrol_split: String,
     /// The split whose recordings are identified.
     pub query_split: String,
-    /// The impostor acceptance rate the threshold is calibrated for.
-    pub target_false_accept: f64,
+    /// The impostor acceptance rate the threshold is calibrated for; None: the calibration
+    /// trials' EER operating point.
+    pub target_false_accept: Option<f64>,
     /// The feature cache.
     pub cache: CacheOptions,
     /// Clips per forward pass.
@@ -52,7 +55,7 @@ pub struct OpenEvalRequest {
 }
 
 impl OpenEvalRequest {
-    /// The default protocol: enrol from `train`, query `val`, 1 % impostor acceptance.
+    /// The default protocol: enrol from `train`, query `val`, threshold at the EER.
     pub fn new(
         model_dir: PathBuf,
         data: PathBuf,
@@ -65,7 +68,7 @@ impl OpenEvalRequest {
             holdout,
             enrol_split: "train".into(),
             query_split: "val".into(),
-            target_false_accept: TARGET_FALSE_ACCEPT,
+            target_false_accept: None,
             cache,
             batch_size: 32,
         }
@@ -183,12 +186,18 @@ pub fn eval_open(
             }
         }
     }
-    let threshold = threshold_for(&impostor, request.target_false_accept).ok_or_else(|| {
-        LibraryError::Invalid(format!(
-            "no {} recording of the model's singers to calibrate on",
-            request.query_split
-        ))
-    })?;
+    if genuine.is_empty() || impostor.is_empty() {
+        return Err(LibraryError::Invalid(format!(
+            "no {} recording of the model's singers to calibrate on (need profiles of at least \
+             two singers from split {})",
+            request.query_split, request.enrol_split
+        )));
+    }
+    let calibration_eer = trials_eer(&genuine, &impostor);
+    let threshold = match request.target_false_accept {
+        Some(rate) => threshold_for(&impostor, rate).unwrap_or(f32::INFINITY),
+        None => calibration_eer.map_or(f32::INFINITY, |e| e.threshold as f32),
+    };
     let calibration = OpenSetCalibration {
         threshold,
         target_false_accept: request.target_false_accept,
@@ -198,7 +207,7 @@ pub fn eval_open(
             genuine.iter().filter(|&&s| s >= threshold).count(),
             genuine.len(),
         ),
-        eer: trials_eer(&genuine, &impostor).unwrap_or(f64::NAN),
+        eer: calibration_eer.map_or(f64::NAN, |e| e.eer),
         data: format!(
             "{}: profiles from split {}, queries from split {}, the model's {} singers",
             request.data.display(),
@@ -206,18 +215,17 @@ pub fn eval_open(
             request.query_split,
             classes.len()
         ),
+        profiles: known_profiles.clone(),
     };
 
     // 2-5. The held-out singers.
     let held_profiles = profiles(&enrol, |s| request.holdout.iter().any(|h| h == s));
+    let trained = as_profiles(&known_profiles);
     let answer = |r: &Rec, enrolled: &BTreeMap<String, Vec<f32>>| -> Option<String> {
-        let best = enrolled
-            .iter()
-            .map(|(name, p)| (name, cosine(&r.embedding, p)))
-            .max_by(|a, b| a.1.total_cmp(&b.1));
-        match best {
-            Some((name, s)) if s >= threshold => Some(name.clone()),
-            _ => r.vote.clone(),
+        let enrolled = as_profiles(enrolled);
+        match enrolled_winner(&r.embedding, &trained, &enrolled, Some(threshold)) {
+            Some((p, _)) => Some(p.name.clone()),
+            None => r.vote.clone(),
         }
     };
     let mut held_out = Vec::new();
@@ -282,7 +290,7 @@ pub fn eval_open(
                 total_queries,
             )
         }),
-        held_out_eer: trials_eer(&held_genuine, &held_impostor),
+        held_out_eer: trials_eer(&held_genuine, &held_impostor).map(|e| e.eer),
         held_out,
         known_queries: known.len(),
         known_accuracy_before: share(correct(&none), known.len()),
@@ -300,7 +308,7 @@ fn share(n: usize, of: usize) -> f64 {
 }
 
 /// EER of genuine and impostor scores, None without both.
-fn trials_eer(genuine: &[f32], impostor: &[f32]) -> Option<f64> {
+fn trials_eer(genuine: &[f32], impostor: &[f32]) -> Option<singerid_eval::Eer> {
     let scores: Vec<f64> = genuine
         .iter()
         .chain(impostor)
@@ -311,7 +319,17 @@ fn trials_eer(genuine: &[f32], impostor: &[f32]) -> Option<f64> {
         .map(|_| true)
         .chain(impostor.iter().map(|_| false))
         .collect();
-    eer(&scores, &same).ok().map(|e| e.eer)
+    eer(&scores, &same).ok()
+}
+
+/// Profiles by name as a list.
+fn as_profiles(map: &BTreeMap<String, Vec<f32>>) -> Vec<Profile> {
+    map.iter()
+        .map(|(name, embedding)| Profile {
+            name: name.clone(),
+            embedding: embedding.clone(),
+        })
+        .collect()
 }
 
 /// Each singer's profile from the recordings of singers `keep` accepts.
@@ -360,11 +378,14 @@ impl OpenEvalReport {
     pub fn to_markdown(&self) -> String {
         let pct =
             |x: Option<f64>| x.map_or_else(|| "n/a".into(), |x| format!("{:.1} %", 100.0 * x));
+        let operating_point = match self.calibration.target_false_accept {
+            Some(rate) => format!("{:.1} % impostor acceptance", 100.0 * rate),
+            None => "the equal error rate".to_owned(),
+        };
         let mut s = format!(
             "Model `{}`, data `{}`: profiles from `{}`, queries from `{}`.\n\n\
-             Threshold {:.4} (cosine), calibrated on the model's singers for {:.1} % impostor \
-             acceptance: {} impostor and {} genuine pairs, genuine acceptance {:.1} %, EER \
-             {:.1} %.\n\n\
+             Threshold {:.4} (cosine), calibrated on the model's singers at {operating_point}: \
+             {} impostor and {} genuine pairs, genuine acceptance {:.1} %, EER {:.1} %.\n\n\
              | held-out singer | enrolled recordings | queries | top-1 | taken by another enrolled singer when not enrolled |\n\
              |---|---:|---:|---:|---:|\n",
             self.model.display(),
@@ -372,7 +393,6 @@ impl OpenEvalReport {
             self.enrol_split,
             self.query_split,
             self.calibration.threshold,
-            100.0 * self.calibration.target_false_accept,
             self.calibration.impostor_pairs,
             self.calibration.genuine_pairs,
             100.0 * self.calibration.genuine_accept,

@@ -6,14 +6,15 @@
 //! the last GRU state). An enrolled singer's profile is the mean of its recordings' embeddings
 //! after each is scaled to unit length, scaled to unit length again; similarity is the cosine.
 //!
-//! The decision: the model names one of its trained singers (or `unknown`) as before; when the
-//! recording's similarity to the closest enrolled profile reaches the threshold, that enrolled
-//! singer is the answer instead. The threshold is calibrated on validation data of the model's
-//! own singers only ([`calibrate`]): each singer's profile is built from its training
-//! recordings, every validation recording of the other singers is an impostor, and the
-//! threshold is the lowest that accepts at most a target share of impostors. A recording of a
-//! known singer is thus rarely taken by an enrolled profile, which keeps the model's accuracy
-//! on its own singers.
+//! The decision ([`enrolled_winner`]): the model names one of its trained singers (or
+//! `unknown`) as before; when, among all profiles (the trained singers' and the enrolled
+//! ones'), the closest to the recording is an enrolled singer's and its similarity reaches the
+//! threshold, that enrolled singer is the answer instead. The trained singers' profiles and the
+//! threshold come from the model's calibration ([`OpenSetCalibration`], written by
+//! `singerid eval-open`) on its own singers only: profiles from their training recordings,
+//! validation recordings scored against every profile (same singer: genuine, other: impostor),
+//! and the threshold at the operating point where false accepts and false rejects are equally
+//! frequent (the EER), or at a chosen impostor acceptance.
 
 use std::path::Path;
 
@@ -24,9 +25,6 @@ use crate::error::LibraryError;
 
 /// The file in a model folder that holds its calibrated enrolment threshold.
 pub const CALIBRATION_FILE: &str = "open_set.json";
-
-/// The impostor acceptance rate the default threshold is calibrated for.
-pub const TARGET_FALSE_ACCEPT: f64 = 0.01;
 
 /// `v` scaled to unit length (zero stays zero).
 pub fn unit(v: &[f32]) -> Vec<f32> {
@@ -72,10 +70,10 @@ pub struct Profile {
     pub embedding: Vec<f32>,
 }
 
-/// One enrolled singer and a recording's similarity to it.
+/// A singer and a recording's similarity to its profile.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EnrolledMatch {
-    /// The enrolled singer.
+pub struct ProfileMatch {
+    /// The singer.
     pub singer: String,
     /// Cosine similarity of the recording to the singer's profile.
     pub similarity: f32,
@@ -83,54 +81,83 @@ pub struct EnrolledMatch {
 
 /// A file's answer when enrolled singers take part: the model's result (same JSON fields as
 /// `identify --format json`) with `singer` possibly an enrolled name, plus the closest
-/// enrolled singers.
+/// enrolled singers and the closest trained singer's profile.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OpenSetResult {
-    /// The model's result, its `singer` replaced by an enrolled singer when one is close
-    /// enough.
+    /// The model's result, its `singer` replaced by an enrolled singer when one wins.
     #[serde(flatten)]
     pub file: FileResult,
     /// `model` (a trained singer, or `unknown`) or `enrolled`.
     pub decided_by: &'static str,
     /// The closest enrolled singers, most similar first.
-    pub enrolled: Vec<EnrolledMatch>,
-    /// The threshold the closest one had to reach.
+    pub enrolled: Vec<ProfileMatch>,
+    /// The trained singer whose profile is closest (None when the model's calibration has no
+    /// profiles).
+    pub closest_trained: Option<ProfileMatch>,
+    /// The similarity an enrolled singer must reach to win (None: not calibrated, never wins).
     pub enrol_threshold: Option<f32>,
 }
 
-/// Applies the enrolled singers to a model's answer: the closest profile wins when its
-/// similarity reaches `threshold`, unless no voice was found. Lists the `top_k` closest.
+/// The decision rule: among every profile, trained and enrolled, the one closest to
+/// `embedding` wins if it is an enrolled singer's and its similarity reaches `threshold`;
+/// otherwise (None) the model's own answer stands. Without a threshold nothing wins.
+pub fn enrolled_winner<'a>(
+    embedding: &[f32],
+    trained: &[Profile],
+    enrolled: &'a [Profile],
+    threshold: Option<f32>,
+) -> Option<(&'a Profile, f32)> {
+    let threshold = threshold?;
+    let best_trained = trained
+        .iter()
+        .map(|p| cosine(embedding, &p.embedding))
+        .fold(f32::NEG_INFINITY, f32::max);
+    enrolled
+        .iter()
+        .map(|p| (p, cosine(embedding, &p.embedding)))
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.name.cmp(&a.0.name)))
+        .filter(|&(_, s)| s > best_trained && s >= threshold)
+}
+
+/// Applies the enrolled singers to a model's answer by [`enrolled_winner`], unless no voice
+/// was found. Lists the `top_k` closest enrolled singers.
 pub fn decide(
     file: FileResult,
-    profiles: &[Profile],
+    trained: &[Profile],
+    enrolled: &[Profile],
     threshold: Option<f32>,
     top_k: usize,
 ) -> OpenSetResult {
-    let mut enrolled: Vec<EnrolledMatch> = profiles
-        .iter()
-        .map(|p| EnrolledMatch {
-            singer: p.name.clone(),
-            similarity: cosine(&file.embedding, &p.embedding),
-        })
-        .collect();
-    enrolled.sort_by(|a, b| {
-        b.similarity
-            .total_cmp(&a.similarity)
-            .then(a.singer.cmp(&b.singer))
-    });
-    enrolled.truncate(top_k);
+    let ranked = |profiles: &[Profile]| {
+        let mut list: Vec<ProfileMatch> = profiles
+            .iter()
+            .map(|p| ProfileMatch {
+                singer: p.name.clone(),
+                similarity: cosine(&file.embedding, &p.embedding),
+            })
+            .collect();
+        list.sort_by(|a, b| {
+            b.similarity
+                .total_cmp(&a.similarity)
+                .then(a.singer.cmp(&b.singer))
+        });
+        list
+    };
+    let mut closest = ranked(enrolled);
+    closest.truncate(top_k);
+    let closest_trained = ranked(trained).into_iter().next();
     let no_voice = file
         .unknown_reason
         .as_deref()
         .is_some_and(|r| r.starts_with("no voice"));
-    let winner = enrolled
-        .first()
-        .filter(|m| !no_voice && threshold.is_some_and(|t| m.similarity >= t))
-        .cloned();
+    let winner = (!no_voice)
+        .then(|| enrolled_winner(&file.embedding, trained, enrolled, threshold))
+        .flatten()
+        .map(|(p, _)| p.name.clone());
     let mut file = file;
     let decided_by = match winner {
-        Some(m) => {
-            file.singer = m.singer;
+        Some(name) => {
+            file.singer = name;
             file.unknown_reason = None;
             "enrolled"
         }
@@ -139,7 +166,8 @@ pub fn decide(
     OpenSetResult {
         file,
         decided_by,
-        enrolled,
+        enrolled: closest,
+        closest_trained,
         enrol_threshold: threshold,
     }
 }
@@ -161,13 +189,15 @@ pub fn threshold_for(impostor: &[f32], target_false_accept: f64) -> Option<f32> 
     })
 }
 
-/// A model's calibrated enrolment threshold, as stored in its folder's [`CALIBRATION_FILE`].
+/// A model's open-set calibration, as stored in its folder's [`CALIBRATION_FILE`]: the
+/// enrolment threshold and its trained singers' profiles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OpenSetCalibration {
     /// Cosine similarity an enrolled profile must reach.
     pub threshold: f32,
-    /// The impostor acceptance rate it was chosen for.
-    pub target_false_accept: f64,
+    /// The impostor acceptance rate it was chosen for; None: the calibration trials' EER
+    /// operating point.
+    pub target_false_accept: Option<f64>,
     /// Impostor and genuine pairs it was calibrated on.
     pub impostor_pairs: usize,
     /// Genuine pairs.
@@ -178,6 +208,8 @@ pub struct OpenSetCalibration {
     pub eer: f64,
     /// The data and splits it came from.
     pub data: String,
+    /// Each trained singer's profile (unit length), from the calibration's profile split.
+    pub profiles: std::collections::BTreeMap<String, Vec<f32>>,
 }
 
 impl OpenSetCalibration {
@@ -246,12 +278,13 @@ mod tests {
         assert!(profile_of(std::iter::empty::<&[f32]>()).is_none());
     }
 
-    /// The closest enrolled profile wins at or above the threshold, even over a confident
-    /// model answer or a low-confidence `unknown`; below it, or when no voice was found, the
-    /// model's answer stands. The list is ordered by similarity.
+    /// The closest profile wins when it is enrolled and reaches the threshold, even over a
+    /// confident model answer or a low-confidence `unknown`; below the threshold, behind a
+    /// trained singer's profile, without a calibration, or when no voice was found, the
+    /// model's answer stands. The enrolled list is ordered by similarity.
     #[test]
-    fn enrolled_singers_win_only_above_the_threshold() {
-        let profiles = [
+    fn enrolled_singers_win_only_when_closest_and_above_the_threshold() {
+        let enrolled = [
             Profile {
                 name: "near".into(),
                 embedding: unit(&[1.0, 0.1]),
@@ -261,21 +294,33 @@ mod tests {
                 embedding: unit(&[0.0, 1.0]),
             },
         ];
-        let s = cosine(&[1.0, 0.0], &profiles[0].embedding);
-        let r = decide(file("a", vec![1.0, 0.0], None), &profiles, Some(s), 5);
+        let trained = [Profile {
+            name: "a".into(),
+            embedding: unit(&[1.0, 0.5]),
+        }];
+        let x = || file("a", vec![1.0, 0.0], None);
+        let s = cosine(&[1.0, 0.0], &enrolled[0].embedding);
+        let r = decide(x(), &trained, &enrolled, Some(s), 5);
         assert_eq!((r.file.singer.as_str(), r.decided_by), ("near", "enrolled"));
         assert_eq!(r.enrolled[0].singer, "near");
         assert_eq!(r.enrolled[1].singer, "far");
-        let r = decide(
-            file("a", vec![1.0, 0.0], None),
-            &profiles,
-            Some(s.next_up()),
-            5,
+        assert_eq!(
+            r.closest_trained.as_ref().map(|m| m.singer.as_str()),
+            Some("a")
         );
+        let r = decide(x(), &trained, &enrolled, Some(s.next_up()), 5);
         assert_eq!((r.file.singer.as_str(), r.decided_by), ("a", "model"));
+        // A trained profile closer than every enrolled one keeps the model's answer.
+        let closer = [Profile {
+            name: "a".into(),
+            embedding: unit(&[1.0, 0.0]),
+        }];
+        let r = decide(x(), &closer, &enrolled, Some(0.0), 5);
+        assert_eq!(r.decided_by, "model");
         let low = decide(
             file(UNKNOWN, vec![1.0, 0.0], Some("low confidence: 0.2")),
-            &profiles,
+            &trained,
+            &enrolled,
             Some(0.5),
             1,
         );
@@ -284,7 +329,8 @@ mod tests {
         assert_eq!(low.enrolled.len(), 1);
         let silent = decide(
             file(UNKNOWN, vec![1.0, 0.0], Some("no voice found: silent")),
-            &profiles,
+            &trained,
+            &enrolled,
             Some(0.5),
             5,
         );
@@ -292,7 +338,7 @@ mod tests {
             (silent.file.singer.as_str(), silent.decided_by),
             (UNKNOWN, "model")
         );
-        let uncalibrated = decide(file("a", vec![1.0, 0.0], None), &profiles, None, 5);
+        let uncalibrated = decide(x(), &trained, &enrolled, None, 5);
         assert_eq!(uncalibrated.decided_by, "model");
     }
 

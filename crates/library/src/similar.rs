@@ -168,8 +168,9 @@ pub fn similar(
     })
 }
 
-/// Every singer with a profile: the enrolled ones, and each trained singer the model named on
-/// at least one library recording (the profile of those recordings).
+/// Every singer with a profile: the enrolled ones, the trained ones with a calibrated profile,
+/// and each other trained singer the model named on at least one library recording (the
+/// profile of those recordings).
 ///
 /// # Errors
 /// A database error.
@@ -185,14 +186,14 @@ pub fn singer_profiles(
             by_singer.entry(&a.singer).or_default().push(&a.embedding);
         }
     }
-    let enrolled = profiles(library, model_id)?;
     for (name, embeddings) in by_singer {
-        if enrolled.iter().any(|p| p.name == name) {
-            continue;
-        }
         if let Some(profile) = profile_of(embeddings) {
             out.insert(name.to_owned(), ("trained", profile));
         }
+    }
+    let (trained, enrolled) = profiles(library, model_id)?;
+    for p in trained {
+        out.insert(p.name, ("trained", p.embedding));
     }
     for p in enrolled {
         out.insert(p.name, ("enrolled", p.embedding));

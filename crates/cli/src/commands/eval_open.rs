@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use anyhow::Context;
 use singerid_data::cache::fill::DEFAULT_LOCK_WAIT;
 use singerid_library::eval_open::{OpenEvalReport, OpenEvalRequest, eval_open};
-use singerid_library::open_set::TARGET_FALSE_ACCEPT;
 
 use crate::args::{CacheArgs, DbArgs, DeviceArgs, GlobalArgs, ModelArgs, OutputFormat};
 use crate::commands::print_summary;
@@ -37,21 +36,23 @@ pub struct EvalOpenArgs {
     #[arg(long, value_name = "NAME", default_value = "val")]
     pub query_split: String,
 
-    /// The share of impostor trials (a recording against another known singer's profile) the
-    /// enrolment threshold may accept.
-    #[arg(long, value_name = "RATE", default_value_t = TARGET_FALSE_ACCEPT)]
-    pub target_false_accept: f64,
+    /// Put the enrolment threshold where it accepts at most this share of impostor trials (a
+    /// recording against another known singer's profile) [default: at the trials' equal error
+    /// rate].
+    #[arg(long, value_name = "RATE")]
+    pub target_false_accept: Option<f64>,
 
     /// Report folder (created): report.md and report.json (the figures and the calibration).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 
-    /// Also write the calibration into the model folder (`open_set.json`), where new library
-    /// databases read the enrolment threshold from.
+    /// Also write the calibration (threshold and trained singers' profiles) into the model
+    /// folder (`open_set.json`), where library databases read it from.
     #[arg(long)]
     pub write_model: bool,
 
-    /// Also store the threshold for this model in a library database.
+    /// Also store the calibration (threshold and trained singers' profiles) for this model in
+    /// the library database.
     #[arg(long = "store-in-db")]
     pub store_in_db: bool,
 
@@ -78,11 +79,10 @@ pub struct EvalOpenArgs {
 /// # Errors
 /// Unreadable model or data, a held-out singer the model knows, an unwritable report folder.
 pub fn run(args: &EvalOpenArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
-    if !(0.0..=1.0).contains(&args.target_false_accept) {
-        anyhow::bail!(
-            "--target-false-accept must be in [0, 1], got {}",
-            args.target_false_accept
-        );
+    if let Some(rate) = args.target_false_accept
+        && !(0.0..=1.0).contains(&rate)
+    {
+        anyhow::bail!("--target-false-accept must be in [0, 1], got {rate}");
     }
     let model = args.model.path()?;
     let bundle = singerid_infer::load_model(&model, args.device.device)
@@ -118,11 +118,7 @@ pub fn run(args: &EvalOpenArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     if args.store_in_db {
         let mut library = args.db.open()?;
         let row = library.register_model(&bundle, &model)?;
-        library.set_setting(
-            row.id,
-            singerid_library::db::ENROL_THRESHOLD,
-            &report.calibration.threshold.to_string(),
-        )?;
+        library.store_calibration(row.id, &report.calibration)?;
     }
     print_summary(args.format, &report, || render(&report))?;
     Ok(true)
