@@ -13,6 +13,9 @@
 //!   for the CRNNM models) and returns a [`ModelOutput`]: logits and the 32-d embedding.
 //!   Data flows: [`backbone`] branches (input BN, conv blocks from [`blocks`]) -> optional
 //!   [`attention`] (FGNL or non-local) -> Keras GRU x2 -> Dense.
+//! - [`iclr2018`]: the ICLR-2018 singer CNN and ResNeXt (grouped bottlenecks) with a
+//!   configurable global time [`aggregation`] (none, max, average, feed-forward attention).
+//! - [`tagger`]: Choi et al.'s k1c2, k2c2 and CRNN taggers at the paper's 0.1M-3M budgets.
 //! - [`baseline`]: models outside the papers, e.g. the log-mel mean/std softmax regression.
 //! - [`separation`]: Open-Unmix (Stöter et al., JOSS 2019) for singing-voice separation, with
 //!   its PyTorch state-dict import.
