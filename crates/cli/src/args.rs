@@ -83,6 +83,17 @@ pub enum Command {
     /// timeline. Files that cannot be decoded or are shorter than one clip get one error line
     /// each; the others go on, and the exit status is 2 if any failed.
     Identify(crate::commands::identify::IdentifyArgs),
+    /// Write the embedding of every recording and clip of audio files (or of every audio file in
+    /// folders) with a trained model: a safetensors file plus a CSV index.
+    ///
+    /// Files go through identify's path (the model's vocal source and features, every full
+    /// clip); a clip's embedding is the model's embedding layer (a classifier's penultimate
+    /// layer, a CRNN's last GRU state, a siamese network's output), a recording's the mean of
+    /// its clips'. Writes --out (f32 tensors `recordings` and `clips`) and, beside it with the
+    /// extension .csv, the index `path,tensor,row,clip_index,start_s,end_s`. Files that cannot
+    /// be decoded or are shorter than one clip get one error line each; the others go on, and
+    /// the exit status is 2 if any failed.
+    Embed(crate::commands::embed::EmbedArgs),
     /// Identify every audio file under folders into the library database, incrementally.
     ///
     /// A file the database already has (same path, size and time, or same content) with the

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::TrainSeparator(a) => commands::train_separator::run(a, &args.global),
         Command::Eval(eval) => commands::eval::run(eval, &args.global),
         Command::Identify(identify) => commands::identify::run(identify, &args.global),
+        Command::Embed(a) => commands::embed::run(a, &args.global),
         Command::Scan(a) => commands::scan::run(a, &args.global),
         Command::Enrol(a) => commands::enrol::run(a, &args.global),
         Command::Singers(a) => commands::singers::run(a, &args.global),

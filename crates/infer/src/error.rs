@@ -51,6 +51,14 @@ pub enum Error {
         /// The folders tried.
         searched: String,
     },
+    /// A file that could not be written (embeddings, their index).
+    #[error("writing {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The evaluation cannot be set up (no data, empty split, unknown singers only).
     #[error("{0}")]
     Evaluation(String),

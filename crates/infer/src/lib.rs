@@ -7,6 +7,8 @@
 //!   [`Bundle`] on a device, refusing what this pipeline cannot run.
 //! - [`identify`](mod@identify): audio files or folders -> log-mel (the bundle's feature
 //!   config) -> clips -> model -> the paper's song vote -> [`FileResult`]s.
+//! - [`embed`](mod@embed): audio files -> the same path as identify -> one embedding per clip
+//!   and per recording (the mean of its clips'), written as safetensors plus a CSV index.
 //! - [`evaluate`]: a model on a split of a dataset (by default the model's own partition, as its
 //!   bundle records) -> scores and a report folder.
 //! - [`reproduce`](mod@reproduce): the paper's grid of training runs and Table 1.
@@ -19,6 +21,7 @@
 //! results, never errors. [`Error`] is the one error type.
 
 pub mod device;
+pub mod embed;
 pub mod error;
 pub mod evaluate;
 pub mod identify;
@@ -29,6 +32,7 @@ pub mod separate;
 use std::path::{Path, PathBuf};
 
 pub use device::DeviceChoice;
+pub use embed::{EmbeddingFiles, Embeddings, embed, write_embeddings};
 pub use error::Error;
 pub use evaluate::{EvalOutcome, EvalRequest, SplitPredictions, evaluate_split, predict_split};
 pub use identify::{FileResult, Identification, IdentifyOptions, identify};

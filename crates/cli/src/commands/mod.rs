@@ -2,6 +2,7 @@
 //! everything succeeded.
 
 pub mod demo;
+pub mod embed;
 pub mod enrol;
 pub mod eval;
 pub mod eval_open;
