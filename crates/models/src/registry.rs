@@ -127,6 +127,7 @@ pub static ENTRIES: &[ModelEntry] = &[
     entry("iclr_cnn_deep", "ICLR-2018 deep CNN (13 conv layers) + average aggregation", Inputs::Mel, |n| json(Iclr2018Config::cnn_deep(n)), build_from_json::<Iclr2018Config>),
     entry("iclr_resnext", "ICLR-2018 shallow ResNeXt (cardinality 4) + feed-forward attention (54,208 conv parameters)", Inputs::Mel, |n| json(Iclr2018Config::resnext(n)), build_from_json::<Iclr2018Config>),
     entry("iclr_resnext_deep", "ICLR-2018 deep ResNeXt (19 conv layers) + average aggregation", Inputs::Mel, |n| json(Iclr2018Config::resnext_deep(n)), build_from_json::<Iclr2018Config>),
+    entry("iclr_resnext_siamese", "ICLR-2018 siamese twin: ResNeXt (128, 128) + attention + 16-d linear embedding (train with --objective contrastive)", Inputs::Mel, |n| json(Iclr2018Config::resnext_siamese(n)), build_from_json::<Iclr2018Config>),
     entry("choi_k1c2", "Choi et al.'s k1c2 (Conv1D) tagger; budget 0.1M-3M by config, default 1M", Inputs::Mel, |n| json(K1c2Config::new(n, Budget::default())), build_from_json::<K1c2Config>),
     entry("choi_k2c2", "Choi et al.'s k2c2 (Conv2D) tagger; budget 0.1M-3M by config, default 1M", Inputs::Mel, |n| json(K2c2Config::new(n, Budget::default())), build_from_json::<K2c2Config>),
     entry("choi_crnn", "Choi et al.'s CRNN tagger (4 conv + 2 GRU); budget 0.1M-3M by config, default 1M", Inputs::Mel, |n| json(ChoiCrnnConfig::new(n, Budget::default())), build_from_json::<ChoiCrnnConfig>),

@@ -7,7 +7,8 @@
 //!   reshape, aggregation, dense layers);
 //! - [`cnn`]: the vanilla block and the presets `iclr_cnn`, `iclr_cnn_deep`;
 //! - [`resnext`]: the grouped bottleneck block and the presets `iclr_resnext`,
-//!   `iclr_resnext_deep`;
+//!   `iclr_resnext_deep`, and Table 2's siamese twin `iclr_resnext_siamese` (16-d linear
+//!   embedding output);
 //! - [`conv_unit`]: `Conv -> ReLU -> BN`, the paper's convolution.
 
 pub mod cnn;

@@ -51,6 +51,9 @@ pub enum Iclr2018Kind {
     Resnext,
     /// Table 1's deep ResNeXt, `iclr_resnext_deep`.
     ResnextDeep,
+    /// Table 2's shallow ResNeXt embedding network (`128, 128`, 16-d output), the twin of the
+    /// siamese network, `iclr_resnext_siamese`.
+    ResnextSiamese,
 }
 
 impl Iclr2018Kind {
@@ -61,6 +64,7 @@ impl Iclr2018Kind {
             Iclr2018Kind::CnnDeep => "iclr_cnn_deep",
             Iclr2018Kind::Resnext => "iclr_resnext",
             Iclr2018Kind::ResnextDeep => "iclr_resnext_deep",
+            Iclr2018Kind::ResnextSiamese => "iclr_resnext_siamese",
         }
     }
 }
@@ -139,6 +143,13 @@ pub struct Iclr2018Config {
     pub dense_layers: usize,
     /// Dropout after each hidden dense layer (0.1).
     pub dropout: f64,
+    /// The size of the linear embedding output of Sec. 3.5 ("the output layer is a fully
+    /// connected linear layer", 16-d), fed by the last hidden layer (after its dropout) and
+    /// returned as [`ModelOutput::embedding`]; `None` (the classifiers): the embedding is the
+    /// last hidden layer's ReLU output. The class output stays beside it, so a siamese bundle
+    /// still loads as a classifier of its training singers (whose logits are untrained).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding_dim: Option<usize>,
 }
 
 impl Iclr2018Config {
@@ -165,6 +176,7 @@ impl Iclr2018Config {
             dense_units: 1024,
             dense_layers: 3,
             dropout: 0.1,
+            embedding_dim: None,
         }
     }
 
@@ -237,6 +249,9 @@ impl Iclr2018Config {
                 self.frames,
                 self.pools()
             ));
+        }
+        if self.embedding_dim == Some(0) {
+            return fail("embedding_dim must be at least 1".into());
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return fail(format!("dropout must be in [0, 1), got {}", self.dropout));
@@ -313,6 +328,9 @@ impl ClassifierConfig for Iclr2018Config {
             dense,
             dropout: DropoutConfig::new(self.dropout).init(),
             output: keras_init::dense(self.dense_units, self.n_classes, device),
+            projection: self
+                .embedding_dim
+                .map(|dim| keras_init::dense(self.dense_units, dim, device)),
             config: self.clone(),
         })
     }
@@ -370,6 +388,8 @@ pub struct Iclr2018Net {
     pub dropout: Dropout,
     /// The output layer (logits; the trainer applies the softmax).
     pub output: Linear,
+    /// The linear embedding layer ([`Iclr2018Config::embedding_dim`]), if any.
+    pub projection: Option<Linear>,
     /// The config this model was built from.
     #[module(skip)]
     pub config: Iclr2018Config,
@@ -396,8 +416,8 @@ impl Classifier for Iclr2018Net {
 
     /// # Shapes
     /// - `mel`: `[batch, 1, mels, frames]` log-mel (dB); `melody` must be `None`
-    /// - output: logits `[batch, classes]`, embedding `[batch, dense_units]` (the last hidden
-    ///   dense layer)
+    /// - output: logits `[batch, classes]`, embedding `[batch, embedding_dim]` (the linear
+    ///   embedding layer) or, without one, `[batch, dense_units]` (the last hidden dense layer)
     ///
     /// # Panics
     /// On a wrong input shape, a clip shorter than `min_frames`, or (without aggregation) a clip
@@ -448,8 +468,11 @@ impl Classifier for Iclr2018Net {
             x = self.dropout.forward(hidden.clone());
             embedding = Some(hidden);
         }
+        let embedding = match &self.projection {
+            Some(projection) => projection.forward(x.clone()), // [batch, embedding_dim]
+            None => embedding.expect("validate() asks for at least one dense layer"),
+        };
         let logits = self.output.forward(x); // [batch, classes]
-        let embedding = embedding.expect("validate() asks for at least one dense layer");
         ModelOutput { logits, embedding }
     }
 }

@@ -101,7 +101,30 @@ impl Iclr2018Config {
             Aggregation::Average,
         )
     }
+
+    /// Table 2's shallow ResNeXt embedding network, the twin of the ICLR-2018 siamese network
+    /// (Sec. 3.5): a 128-filter layer and one 128-channel bottleneck block, cardinality 4
+    /// (56k CNN parameters), feed-forward attention (the aggregation of Figs. 4, 5 and 7's
+    /// embedding maps) and a 16-d linear embedding output ("chosen to be 16 by SPEARMINT"),
+    /// trained with the contrastive loss at margin 1 (`singerid train --objective contrastive`).
+    /// `n_classes` sizes the unused class output beside the embedding (see
+    /// [`Iclr2018Config::embedding_dim`]).
+    pub fn resnext_siamese(n_classes: usize) -> Self {
+        let mut config = Self::new(
+            Iclr2018Kind::ResnextSiamese,
+            n_classes,
+            128,
+            vec![Stage::new(128, 1)],
+            Block::resnext(),
+            Aggregation::Attention,
+        );
+        config.embedding_dim = Some(SIAMESE_EMBEDDING_DIM);
+        config
+    }
 }
+
+/// The embedding size of the ICLR-2018 siamese network (Sec. 3.5: 16, chosen by Spearmint).
+pub const SIAMESE_EMBEDDING_DIM: usize = 16;
 
 #[cfg(test)]
 mod tests {
@@ -120,6 +143,23 @@ mod tests {
         assert_eq!(block.num_params(), 47_488);
         let y = block.forward(Tensor::zeros([1, 64, 6, 7], &device));
         assert_eq!(y.dims(), [1, 128, 6, 7]);
+    }
+
+    /// The siamese twin: Table 2's `128, 128` ResNeXt (56,704 CNN parameters: see
+    /// `table_2_parameter_counts` in `network.rs`), attention over D = 128·24 = 3072 features
+    /// (3073 parameters), three dense layers (3072·1024 + 1024 + 2 (1024² + 1024) = 5,246,976),
+    /// the 16-d embedding (16,400) and the class output (1024·n + n): 5,322,129 + 1025 n. The
+    /// embedding is 16-d for any clip length.
+    #[test]
+    fn siamese_preset_counts_and_embedding() {
+        let device = Device::default();
+        let model = Iclr2018Config::resnext_siamese(5).init(&device);
+        assert_eq!(model.conv_params(), 56_704);
+        assert_eq!(Module::num_params(&model), 5_322_129 + 1025 * 5);
+        let mel = Tensor::random([2, 1, 96, 40], Distribution::Uniform(0.0, 60.0), &device);
+        let out = crate::Classifier::forward(&model, mel, None);
+        assert_eq!(out.embedding.dims(), [2, SIAMESE_EMBEDDING_DIM]);
+        assert_eq!(out.logits.dims(), [2, 5]);
     }
 
     /// With the residual branch's last batch-norm scaled to 0 (γ = β = 0), Γ(x) = 0 and the
