@@ -136,14 +136,22 @@ pub fn similar(
                 }
             }
         };
-    let mut recordings: Vec<Neighbour> = analyses
+    let candidates: Vec<(usize, &[f32])> = analyses
         .iter()
-        .filter(|a| Some(a.recording_id) != exclude_recording)
-        .map(|a| Neighbour {
-            id: Some(a.recording_id),
-            name: a.path.display().to_string(),
-            detail: a.singer.clone(),
-            distance: 1.0 - cosine(&embedding, &a.embedding),
+        .enumerate()
+        .filter(|(_, a)| Some(a.recording_id) != exclude_recording)
+        .map(|(i, a)| (i, a.embedding.as_slice()))
+        .collect();
+    let recordings: Vec<Neighbour> = exact_nearest(&embedding, &candidates, k)
+        .into_iter()
+        .map(|(i, distance)| {
+            let a = &analyses[i];
+            Neighbour {
+                id: Some(a.recording_id),
+                name: a.path.display().to_string(),
+                detail: a.singer.clone(),
+                distance,
+            }
         })
         .collect();
     let mut singer_list: Vec<Neighbour> = singers
@@ -156,16 +164,34 @@ pub fn similar(
             distance: 1.0 - cosine(&embedding, profile),
         })
         .collect();
-    for list in [&mut recordings, &mut singer_list] {
-        list.sort_by(|a, b| a.distance.total_cmp(&b.distance).then(a.name.cmp(&b.name)));
-        list.truncate(k);
-    }
+    singer_list.sort_by(|a, b| a.distance.total_cmp(&b.distance).then(a.name.cmp(&b.name)));
+    singer_list.truncate(k);
     Ok(Similar {
         query: text,
         recordings,
         singers: singer_list,
         searched: analyses.len(),
     })
+}
+
+/// The `k` candidates nearest to `query` by cosine distance (`1 - cosine similarity`), nearest
+/// first (ties by key): one pass over every candidate, exact.
+pub fn exact_nearest<K: Copy + Ord>(
+    query: &[f32],
+    candidates: &[(K, &[f32])],
+    k: usize,
+) -> Vec<(K, f32)> {
+    let mut scored: Vec<(K, f32)> = candidates
+        .iter()
+        .map(|&(key, e)| (key, 1.0 - cosine(query, e)))
+        .collect();
+    let by = |a: &(K, f32), b: &(K, f32)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
+    if k < scored.len() {
+        scored.select_nth_unstable_by(k, by);
+        scored.truncate(k);
+    }
+    scored.sort_by(by);
+    scored
 }
 
 /// Every singer with a profile: the enrolled ones, the trained ones with a calibrated profile,
