@@ -89,6 +89,10 @@ pub struct OpenSetResult {
     pub file: FileResult,
     /// `model` (a trained singer, or `unknown`) or `enrolled`.
     pub decided_by: &'static str,
+    /// The model's own answer (a trained singer or `unknown`), whoever decided.
+    pub model_singer: String,
+    /// Why the model's own answer is `unknown`, if it is.
+    pub model_unknown_reason: Option<String>,
     /// The closest enrolled singers, most similar first.
     pub enrolled: Vec<ProfileMatch>,
     /// The trained singer whose profile is closest (None when the model's calibration has no
@@ -155,6 +159,8 @@ pub fn decide(
         .flatten()
         .map(|(p, _)| p.name.clone());
     let mut file = file;
+    let model_singer = file.singer.clone();
+    let model_unknown_reason = file.unknown_reason.clone();
     let decided_by = match winner {
         Some(name) => {
             file.singer = name;
@@ -166,6 +172,8 @@ pub fn decide(
     OpenSetResult {
         file,
         decided_by,
+        model_singer,
+        model_unknown_reason,
         enrolled: closest,
         closest_trained,
         enrol_threshold: threshold,
