@@ -32,11 +32,15 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// Loads the model, opens the database and serves until Ctrl-C.
+/// Loads the model, opens the database and serves until Ctrl-C; `on_listening` learns the
+/// bound address (the port is chosen by the system when the config's is 0).
 ///
 /// # Errors
 /// See [`App::load`]; an address that cannot be bound.
-pub fn serve(config: &ServerConfig) -> Result<(), ServerError> {
+pub fn serve(
+    config: &ServerConfig,
+    on_listening: impl FnOnce(SocketAddr),
+) -> Result<(), ServerError> {
     let app = App::load(config)?;
     let runtime = runtime()?;
     runtime.block_on(async {
@@ -45,11 +49,7 @@ pub fn serve(config: &ServerConfig) -> Result<(), ServerError> {
             what: "reading the bound address".into(),
             source: e,
         })?;
-        tracing::info!(
-            "serving on http://{addr}/ (model {}, library {}; Ctrl-C stops)",
-            app.model_dir.display(),
-            app.db.display()
-        );
+        on_listening(addr);
         axum::serve(listener, router(app))
             .with_graceful_shutdown(async {
                 // No signal handler (an error) means Ctrl-C kills the process instead.

@@ -7,9 +7,10 @@ const $ = (id) => document.getElementById(id);
 
 // A stable colour per singer name.
 function colour(name) {
-  let h = 0;
-  for (const c of name) h = (h * 31 + c.codePointAt(0)) >>> 0;
-  return `hsl(${h % 360} 62% 48%)`;
+  let h = 2166136261;
+  for (const c of name) h = Math.imul(h ^ c.codePointAt(0), 16777619) >>> 0;
+  // Golden-angle steps spread neighbouring hashes around the colour wheel.
+  return `hsl(${Math.round((h % 1000) * 137.508) % 360} 62% 46%)`;
 }
 
 function svg(tag, attrs, text) {
@@ -187,11 +188,11 @@ async function refreshMap() {
     box.replaceChildren(el("p", { class: "muted" }, "The library is empty: enrol a singer (below) or run singerid scan."));
     return;
   }
-  const W = 900, H = 420, pad = 40;
+  const W = 900, H = 420, pad = 30, labelRoom = 110;
   const xs = points.map((p) => p.x), ys = points.map((p) => p.y);
   const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
   const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
-  const sx = (v) => pad + ((v - x0) / (x1 - x0 || 1)) * (W - 2 * pad);
+  const sx = (v) => pad + ((v - x0) / (x1 - x0 || 1)) * (W - 2 * pad - labelRoom);
   const sy = (v) => H - pad - ((v - y0) / (y1 - y0 || 1)) * (H - 2 * pad);
   const chart = svg("svg", { id: "map", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "map of the library's singers" });
   chart.append(svg("rect", { x: 0, y: 0, width: W, height: H, fill: "#fbfcfe" }));
