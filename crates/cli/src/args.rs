@@ -119,6 +119,9 @@ pub enum Command {
     /// their other songs; report top-1, false accepts of never-enrolled singers, EER and the
     /// known singers' accuracy with and without them; calibrate the enrolment threshold.
     EvalOpen(crate::commands::eval_open::EvalOpenArgs),
+    /// Serve the HTTP API and the web page over a library database: identify an uploaded song,
+    /// enrol singers, list singers, find similar recordings (docs/server.md).
+    Serve(crate::commands::serve::ServeArgs),
     /// Run the paper's experiment grid (models x clip lengths x settings x seeds) and write its
     /// Table 1.
     ///

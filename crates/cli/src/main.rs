@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Singers(a) => commands::singers::run(a, &args.global),
         Command::Similar(a) => commands::similar::run(a, &args.global),
         Command::EvalOpen(a) => commands::eval_open::run(a, &args.global),
+        Command::Serve(a) => commands::serve::run(a, &args.global),
         Command::Reproduce(reproduce) => commands::reproduce::run(reproduce, &args.global),
         Command::Separate(separate) => commands::separate::run(separate, &args.global),
         Command::ImportSeparator(a) => commands::import_separator::run(a, &args.global),

@@ -14,6 +14,7 @@ pub mod presets;
 pub mod reproduce;
 pub mod scan;
 pub mod separate;
+pub mod serve;
 pub mod similar;
 pub mod singers;
 pub mod train;
