@@ -82,8 +82,8 @@ pub fn run(args: &EnrolArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
 
 fn render(s: &EnrolSummary) -> String {
     let mut out = format!(
-        "{} {}: {} recordings in the profile ({} added now; {} of the files were analysed \
-         now, {} were in the library already)\n",
+        "{} {}: {} recording(s) in the profile ({} added now; {} file(s) analysed now, {} \
+         already in the library)\n",
         if s.new_singer { "enrolled" } else { "updated" },
         s.singer,
         s.recordings,

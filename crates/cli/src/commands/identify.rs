@@ -80,9 +80,7 @@ impl Printer {
     ) {
         let text: String = match self.format {
             IdentifyFormat::Text => chunk
-                .map(|(file, open)| {
-                    render_text(file) + &open.map(render_enrolled).unwrap_or_default()
-                })
+                .map(|(file, open)| open.map_or_else(|| render_text(file), render_open))
                 .collect(),
             IdentifyFormat::Csv => {
                 let files: Vec<&FileResult> = chunk.map(|(file, _)| file).collect();
@@ -199,25 +197,43 @@ fn json_output<F: Serialize>(
     Ok(serde_json::to_string_pretty(&output).context("serialising the results")? + "\n")
 }
 
-/// The enrolled singers' line of a file (identify --db).
-fn render_enrolled(r: &OpenSetResult) -> String {
+/// A file's block with enrolled singers (identify --db): the answer, then the model's own
+/// block, then the closest enrolled singers.
+fn render_open(r: &OpenSetResult) -> String {
     let closest: Vec<String> = r
         .enrolled
         .iter()
         .map(|m| format!("{} {:.3}", m.singer, m.similarity))
         .collect();
     let threshold = r.enrol_threshold.map_or_else(
-        || "no calibrated threshold: never chosen".into(),
+        || "no calibrated threshold, so never chosen".into(),
         |t| format!("threshold {t:.3}"),
     );
-    match (r.decided_by, closest.is_empty()) {
-        (_, true) => "  enrolled singers: none in the library\n".into(),
-        ("enrolled", _) => format!(
-            "  decided by the enrolled profile ({threshold}); closest enrolled: {}\n",
-            closest.join(", ")
+    let mut model_view = r.file.clone();
+    model_view.singer.clone_from(&r.model_singer);
+    model_view
+        .unknown_reason
+        .clone_from(&r.model_unknown_reason);
+    let model_block = render_text(&model_view);
+    let mut out = match (r.decided_by, r.enrolled.first()) {
+        ("enrolled", Some(m)) => format!(
+            "{}: {} (enrolled singer: similarity {:.3}, {threshold}, closer than every trained \
+             singer's profile)\n  the model alone: {}",
+            r.file.path.display(),
+            r.file.singer,
+            m.similarity,
+            model_block
+                .split_once(": ")
+                .map_or(model_block.as_str(), |(_, rest)| rest)
         ),
-        _ => format!("  closest enrolled ({threshold}): {}\n", closest.join(", ")),
-    }
+        _ => model_block,
+    };
+    out.push_str(&if closest.is_empty() {
+        "  enrolled singers: none in the library\n".to_owned()
+    } else {
+        format!("  closest enrolled ({threshold}): {}\n", closest.join(", "))
+    });
+    out
 }
 
 fn render_text(r: &FileResult) -> String {

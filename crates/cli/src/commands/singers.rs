@@ -72,7 +72,7 @@ pub fn run(args: &SingersArgs, _global: &GlobalArgs) -> anyhow::Result<bool> {
         for s in &listing.singers {
             out.push_str(&match s.kind.as_str() {
                 "enrolled" => format!(
-                    "  {} (enrolled, {} recordings)\n",
+                    "  {} (enrolled, {} recording(s))\n",
                     s.name, s.enrolled_recordings
                 ),
                 _ => format!("  {} (trained)\n", s.name),
