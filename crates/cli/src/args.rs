@@ -472,13 +472,16 @@ impl FeatureConfigArgs {
 #[command(next_help_heading = "Feature cache")]
 pub struct CacheArgs {
     /// Feature cache folder: one safetensors file per recording and config, keyed by a hash of
-    /// the audio bytes and the config (reruns skip what is there; shared safely between runs).
+    /// the audio bytes and the config (reruns skip what is there; shared safely between runs)
+    /// [default: the platform's cache folder, ~/.cache/singerid/features on Linux
+    /// ($XDG_CACHE_HOME/singerid/features when set)].
     #[arg(
         long = "cache",
         visible_alias = "out",
         value_name = "DIR",
         env = "SINGERID_FEATURES_DIR",
-        default_value = "singerid-features"
+        default_value_os_t = singerid_library::paths::default_cache(),
+        hide_default_value = true
     )]
     pub dir: PathBuf,
 

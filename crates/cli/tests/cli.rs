@@ -134,7 +134,7 @@ fn features_help_explains_every_option_with_defaults() {
     ] {
         assert!(help.contains(flag), "{flag} missing from help");
     }
-    assert!(help.contains("[default: singerid-features]"));
+    assert!(help.contains("~/.cache/singerid/features"));
     assert!(help.contains("[default: fgnl]"));
     assert!(help.contains("fgnl 16000, nasrullah 16000, choi 12000, iclr2018 22050"));
 }
@@ -182,13 +182,18 @@ fn mini_fixture_is_computed_then_skipped_and_right_channel_is_separate() {
 }
 
 #[test]
-fn text_summary_is_readable_and_default_out_is_in_the_working_folder() {
+fn text_summary_is_readable_and_default_out_is_the_platform_cache() {
     let cwd = tempfile::tempdir().expect("tempdir");
+    let cache_home = tempfile::tempdir().expect("tempdir");
     let mini = std::fs::canonicalize(MINI).expect("fixture");
-    let output = singerid_in(
-        Some(cwd.path()),
-        &["features", mini.to_str().expect("utf-8")],
-    );
+    let output = Command::new(env!("CARGO_BIN_EXE_singerid"))
+        .args(["features", mini.to_str().expect("utf-8")])
+        .env_remove("SINGERID_FEATURES_DIR")
+        .env_remove("RUST_LOG")
+        .env("XDG_CACHE_HOME", cache_home.path())
+        .current_dir(cwd.path())
+        .output()
+        .expect("run singerid");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stdout(&output);
     for label in [
@@ -205,8 +210,13 @@ fn text_summary_is_readable_and_default_out_is_in_the_working_folder() {
         assert!(text.contains(label), "{label} missing from:\n{text}");
     }
     assert!(text.contains("16"), "{text}");
-    assert!(cwd.path().join("singerid-features/config.json").is_file());
-    assert!(cwd.path().join("singerid-features/index.jsonl").is_file());
+    let cache = cache_home.path().join("singerid/features");
+    assert!(cache.join("config.json").is_file());
+    assert!(cache.join("index.jsonl").is_file());
+    assert!(
+        !cwd.path().join("singerid-features").exists(),
+        "nothing is written into the working folder"
+    );
 }
 
 /// A 16-bit PCM WAV file of `frames` zero samples per channel, 16 kHz stereo.
