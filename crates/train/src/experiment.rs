@@ -25,7 +25,9 @@ use singerid_data::{
 
 use crate::clips::{Augment, ClipSet};
 use crate::error::Error;
-use crate::trainer::{self, LrPlateau, RunSpec, TrainConfig, TrainObserver, TrainOutcome};
+use crate::trainer::{
+    self, LrPlateau, Objective, RunSpec, TrainConfig, TrainObserver, TrainOutcome,
+};
 
 /// What a user asks to train.
 #[derive(Debug, Clone)]
@@ -70,6 +72,8 @@ pub struct ExperimentSpec {
     pub class_weights: bool,
     /// Learning-rate plateau schedule (`None`: constant).
     pub lr_plateau: Option<LrPlateau>,
+    /// The training objective (softmax classification, or a siamese embedding).
+    pub objective: Objective,
     /// Remixes per training recording ([`crate::remix`]): its voice stem over another singer's
     /// accompaniment stem, separated when `separator` is set; needs stereo stems and the
     /// channel mix. 0: none.
@@ -445,6 +449,7 @@ pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepare
     config.augment = spec.augment;
     config.class_weights = spec.class_weights;
     config.lr_plateau = spec.lr_plateau;
+    config.objective = spec.objective.clone();
 
     let count = |set: &ClipSet| PartCount {
         recordings: set.recording_count(),

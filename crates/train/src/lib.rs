@@ -21,7 +21,9 @@
 //! - [`bundle`]: a trained model with what it needs to be used (classes, feature config, clip
 //!   length), saved and loaded atomically.
 //! - [`objective`]: the contrastive loss of a siamese embedding and multi-label binary
-//!   cross-entropy; [`pairs`]: balanced, song-disjoint clip pairs for the former.
+//!   cross-entropy; [`pairs`]: balanced, song-disjoint clip pairs for the former;
+//!   [`trainer::siamese`]: the siamese training mode ([`Objective::Contrastive`]), one network
+//!   applied to both clips of each pair, run by [`train`] like any other.
 //!
 //! Data flows: dataset + feature cache -> [`ClipSet`] -> [`train`] -> `best/` [`Bundle`].
 //! Scoring, reports and plots live in `singerid-eval`, which has no burn dependency.
@@ -49,6 +51,6 @@ pub use objective::{
 pub use pairs::{ClipPair, PairSampler};
 pub use predict::predict;
 pub use trainer::{
-    Control, EpochLog, LrPlateau, RunSpec, StepProgress, StopReason, TrainConfig, TrainObserver,
-    TrainOutcome, train,
+    Control, EpochLog, LrPlateau, Objective, RunSpec, SiameseConfig, StepProgress, StopReason,
+    TrainConfig, TrainObserver, TrainOutcome, train,
 };

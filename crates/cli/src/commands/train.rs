@@ -12,8 +12,8 @@ use singerid_data::cache::fill::DEFAULT_LOCK_WAIT;
 use singerid_data::clip::LastClip;
 use singerid_train::trainer::StartInfo;
 use singerid_train::{
-    Augment, Control, EpochLog, ExperimentSpec, LrPlateau, StepProgress, TrainObserver,
-    TrainOutcome,
+    Augment, ContrastiveForm, Control, EpochLog, ExperimentSpec, LrPlateau, Objective,
+    SiameseConfig, StepProgress, TrainObserver, TrainOutcome,
 };
 
 use crate::args::{
@@ -99,7 +99,8 @@ pub struct TrainingOptions {
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub epochs: usize,
 
-    /// Stop after this many epochs without a better validation weighted F1 (0: never stop early).
+    /// Stop after this many epochs without a better validation weighted F1 (with --objective
+    /// contrastive: a lower validation contrastive loss) (0: never stop early).
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub patience: usize,
 
@@ -136,6 +137,40 @@ pub struct TrainingOptions {
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub remixes: usize,
 
+    /// What the network learns: `softmax` classifies the training singers (cross-entropy);
+    /// `contrastive` trains a siamese embedding (Lee et al., ICLR 2018 submission, Sec. 3.5):
+    /// both clips of each pair go through the one network (shared weights), the model's
+    /// embedding output is trained with the contrastive loss on pairs drawn half same-singer,
+    /// half different-singer, from different songs wherever possible; --batch-size counts
+    /// pairs, log.csv's accuracy columns are the fraction of pairs on the right side of half
+    /// the margin, and best/ is the epoch of lowest validation loss. Use --model
+    /// iclr_resnext_siamese --preset iclr2018 for the paper's network (16-d output); any other
+    /// model trains its own embedding layer. `eval` on the result reports kNN accuracy,
+    /// verification EER and a t-SNE map instead of F1.
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Softmax)]
+    pub objective: ObjectiveArg,
+
+    /// With --objective contrastive: the loss's form. `squared-distance` is the paper's Eq. (5),
+    /// `½ y D + ½ (1 - y) max(0, m - D)` over `D = ‖a - b‖²`; `hadsell` is Hadsell, Chopra &
+    /// LeCun (2006), `½ y d² + ½ (1 - y) max(0, m - d)²` over the distance `d`.
+    #[arg(long, value_enum, default_value_t = ContrastiveFormArg::SquaredDistance)]
+    pub contrastive_form: ContrastiveFormArg,
+
+    /// With --objective contrastive: the margin m beyond which different-singer pairs cost
+    /// nothing (the paper: 1), in the units of D or d as the form says.
+    #[arg(long, value_name = "M", default_value_t = 1.0)]
+    pub margin: f64,
+
+    /// With --objective contrastive: training pairs per epoch [default: as many as training
+    /// clips].
+    #[arg(long, value_name = "N")]
+    pub pairs_per_epoch: Option<usize>,
+
+    /// With --objective contrastive: validation pairs, drawn once from the seed and scored
+    /// after every epoch.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub val_pairs: usize,
+
     #[command(flatten)]
     pub features: FeatureConfigArgs,
 
@@ -150,6 +185,24 @@ pub struct TrainingOptions {
     /// [default: the shipped models/open_unmix-mir1k].
     #[arg(long, value_name = "DIR")]
     pub separator: Option<PathBuf>,
+}
+
+/// The training objectives, for clap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ObjectiveArg {
+    /// Softmax cross-entropy over the training singers.
+    Softmax,
+    /// A siamese embedding trained with the contrastive loss.
+    Contrastive,
+}
+
+/// The contrastive loss forms, for clap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ContrastiveFormArg {
+    /// Lee et al. (2018) Eq. (5), over the squared distance (the paper's).
+    SquaredDistance,
+    /// Hadsell, Chopra & LeCun (2006), over the distance.
+    Hadsell,
 }
 
 /// The vocal sources, for clap.
@@ -228,8 +281,38 @@ impl TrainingOptions {
             },
             class_weights: self.class_weights,
             lr_plateau: self.lr_plateau,
+            objective: self.objective()?,
             remixes: self.remixes,
         })
+    }
+}
+
+impl TrainingOptions {
+    /// The objective the options describe.
+    ///
+    /// # Errors
+    /// Contrastive settings given with the softmax objective, or invalid ones.
+    fn objective(&self) -> anyhow::Result<Objective> {
+        match self.objective {
+            ObjectiveArg::Softmax => {
+                if self.pairs_per_epoch.is_some() {
+                    anyhow::bail!("--pairs-per-epoch is only used with --objective contrastive");
+                }
+                Ok(Objective::Softmax)
+            }
+            ObjectiveArg::Contrastive => {
+                let mut siamese = SiameseConfig::paper();
+                siamese.loss.margin = self.margin;
+                siamese.loss.form = match self.contrastive_form {
+                    ContrastiveFormArg::SquaredDistance => ContrastiveForm::SquaredDistance,
+                    ContrastiveFormArg::Hadsell => ContrastiveForm::Hadsell,
+                };
+                siamese.pairs_per_epoch = self.pairs_per_epoch;
+                siamese.val_pairs = self.val_pairs;
+                siamese.validate()?;
+                Ok(Objective::Contrastive(siamese))
+            }
+        }
     }
 }
 

@@ -49,6 +49,40 @@ pub struct TrainConfig {
     /// epochs without a better validation weighted F1; `None`: constant (the paper).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lr_plateau: Option<LrPlateau>,
+    /// What the network is trained for: softmax classification (the default, not written to
+    /// `train.json`) or a siamese embedding with the contrastive loss.
+    #[serde(default, skip_serializing_if = "Objective::is_softmax")]
+    pub objective: Objective,
+}
+
+/// The training objective of a run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Objective {
+    /// Softmax cross-entropy over the singers (the classifiers; [`super::train`]).
+    #[default]
+    Softmax,
+    /// A siamese embedding: the model's `embedding` output, both clips of a pair through the
+    /// one network, the contrastive loss on balanced, song-disjoint pairs
+    /// ([`super::siamese`]).
+    Contrastive(super::siamese::SiameseConfig),
+}
+
+impl Objective {
+    /// Whether this is [`Objective::Softmax`].
+    pub fn is_softmax(&self) -> bool {
+        matches!(self, Objective::Softmax)
+    }
+
+    /// The objective recorded in a bundle's provenance (`train_config.objective`); softmax when
+    /// absent (every bundle written before siamese training existed).
+    pub fn of_provenance(provenance: &serde_json::Value) -> Self {
+        provenance
+            .get("train_config")
+            .and_then(|c| c.get("objective"))
+            .and_then(|o| serde_json::from_value(o.clone()).ok())
+            .unwrap_or_default()
+    }
 }
 
 /// A plateau schedule of the learning rate (see [`TrainConfig::lr_plateau`]).
@@ -79,6 +113,7 @@ impl TrainConfig {
             augment: Augment::default(),
             class_weights: false,
             lr_plateau: None,
+            objective: Objective::Softmax,
         }
     }
 

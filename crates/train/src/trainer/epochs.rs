@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use singerid_eval::vote::ClipDecision as Decision;
 use singerid_eval::{ConfusionMatrix, Predictions};
 
-use super::config::{RunSpec, TrainConfig};
+use super::config::{Objective, RunSpec, TrainConfig};
 use super::observer::{Control, StartInfo, StepProgress, StopReason, TrainObserver, TrainOutcome};
 use super::resume::{fresh_state, load_last, save_last};
 use super::run_dir::{
@@ -66,6 +66,11 @@ pub fn train(
     device: &Device,
     observer: &mut dyn TrainObserver,
 ) -> Result<TrainOutcome, Error> {
+    if let Objective::Contrastive(siamese) = &config.objective {
+        return super::siamese::train_siamese(
+            run_dir, config, siamese, spec, train_set, val_set, restart, device, observer,
+        );
+    }
     let n_classes = spec.classes.len();
     let (entry, model_config) = config.validate(n_classes)?;
     let train_indices: Vec<usize> = (0..train_set.len())

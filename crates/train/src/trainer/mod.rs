@@ -39,18 +39,22 @@
 //! # Files
 //!
 //! [`config`] (what a run is), [`run_dir`] (the folder, `train.json` and the logs),
-//! [`resume`] (`last/`), [`epochs`] (the loop: [`train`]), [`observer`] (progress and outcome).
+//! [`resume`] (`last/`), [`epochs`] (the loop: [`train`]), [`observer`] (progress and outcome),
+//! [`siamese`] (the contrastive objective's loop, which [`train`] hands a run to when its
+//! [`Objective`] says so).
 
 pub mod config;
 pub mod epochs;
 pub mod observer;
 pub mod resume;
 pub mod run_dir;
+pub mod siamese;
 
-pub use config::{LrPlateau, RunSpec, TrainConfig};
+pub use config::{LrPlateau, Objective, RunSpec, TrainConfig};
 pub use epochs::train;
 pub use observer::{Control, StartInfo, StepProgress, StopReason, TrainObserver, TrainOutcome};
 pub use run_dir::{
     BEST_DIR, EpochLog, LAST_DIR, LAST_MODEL, LAST_OPTIMIZER, LAST_STATE, LOG_CSV, LOG_JSONL,
     RUN_FORMAT, STATE_FORMAT, TRAIN_FILE, prepare_run_dir,
 };
+pub use siamese::SiameseConfig;
