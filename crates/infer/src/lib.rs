@@ -11,6 +11,9 @@
 //!   and per recording (the mean of its clips'), written as safetensors plus a CSV index.
 //! - [`evaluate`]: a model on a split of a dataset (by default the model's own partition, as its
 //!   bundle records) -> scores and a report folder.
+//! - [`evaluate_embedding`](mod@evaluate_embedding): an embedding (a siamese model's) on a
+//!   dataset: kNN singer accuracy (enrol train recordings, query val), verification EER over
+//!   all query pairs, a t-SNE map coloured by singer.
 //! - [`reproduce`](mod@reproduce): the paper's grid of training runs and Table 1.
 //! - [`separate`](mod@separate): audio -> vocals and accompaniment stems (the Open-Unmix
 //!   separator), and the separation report (GNSDR) on a dataset split.
@@ -24,6 +27,7 @@ pub mod device;
 pub mod embed;
 pub mod error;
 pub mod evaluate;
+pub mod evaluate_embedding;
 pub mod identify;
 pub mod melody;
 pub mod reproduce;
@@ -35,6 +39,7 @@ pub use device::DeviceChoice;
 pub use embed::{EmbeddingFiles, Embeddings, embed, write_embeddings};
 pub use error::Error;
 pub use evaluate::{EvalOutcome, EvalRequest, SplitPredictions, evaluate_split, predict_split};
+pub use evaluate_embedding::{EmbeddingEvalRequest, EmbeddingEvaluation, evaluate_embedding};
 pub use identify::{FileResult, Identification, IdentifyOptions, identify};
 pub use melody::{CrepeChoice, MelodyFile, MelodyOptions, load_crepe_model, melody_files};
 pub use reproduce::{GridObserver, ReproduceRequest, reproduce};

@@ -72,6 +72,7 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
         out: args.out.join("eval"),
         batch_size: NonZeroUsize::new(32).context("batch size")?,
         device: args.device,
+        embedding: false,
         format: OutputFormat::Text,
     };
     let eval_ok = eval::run(&eval_args, global)?;

@@ -1,6 +1,9 @@
 //! `singerid eval`: score a trained model on a dataset split the way the FGNL paper does
 //! (frame-level and song-level accuracy, macro F1, weighted F1) and write a report folder
-//! (`singerid_infer::evaluate_split` does the work; this prints it).
+//! (`singerid_infer::evaluate_split` does the work; this prints it). A model trained with
+//! `--objective contrastive` (or any model with `--embedding`) is scored as an embedding
+//! instead: kNN singer accuracy, verification EER and a t-SNE map
+//! (`singerid_infer::evaluate_embedding`).
 
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
@@ -8,7 +11,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use serde::Serialize;
 use singerid_data::cache::fill::DEFAULT_LOCK_WAIT;
-use singerid_infer::{EvalOutcome, EvalRequest};
+use singerid_infer::{EmbeddingEvalRequest, EvalOutcome, EvalRequest};
+use singerid_train::Objective;
 
 use crate::args::{
     CacheArgs, ChannelArg, DeviceArgs, GlobalArgs, ModelArgs, OutputFormat, command_line,
@@ -51,6 +55,15 @@ pub struct EvalArgs {
 
     #[command(flatten)]
     pub device: DeviceArgs,
+
+    /// Score the model's embedding instead of its classes: every recording is the mean of its
+    /// clips' embeddings; kNN singer accuracy (k = 1, 3, 5, Euclidean) of the --split
+    /// recordings [default: val] against the model's `train` recordings, the verification EER
+    /// over all pairs of --split recordings (cosine), and a t-SNE map coloured by singer
+    /// (report.md, embedding_report.json, tsne.png, tsne.csv). Always on for a model trained
+    /// with `--objective contrastive`.
+    #[arg(long)]
+    pub embedding: bool,
 
     /// Summary format on stdout.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
@@ -107,6 +120,13 @@ pub fn run(args: &EvalArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     let model = args.model.path()?;
     let bundle = singerid_infer::load_model(&model, args.device.device)
         .with_context(|| format!("loading the model {}", model.display()))?;
+    let contrastive = matches!(
+        Objective::of_provenance(&bundle.meta.provenance),
+        Objective::Contrastive(_)
+    );
+    if args.embedding || contrastive {
+        return run_embedding(args, global, &model, &bundle);
+    }
     let request = EvalRequest {
         model_dir: model.clone(),
         data: args.data.clone(),
@@ -148,6 +168,66 @@ pub fn run(args: &EvalArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     };
     super::print_summary(args.format, &summary, || render_text(&summary, &outcome))?;
     Ok(outcome.failed_recordings == 0 && outcome.dataset_problems == 0)
+}
+
+/// `eval --embedding` (and eval of a contrastive model).
+fn run_embedding(
+    args: &EvalArgs,
+    global: &GlobalArgs,
+    model: &std::path::Path,
+    bundle: &singerid_infer::Bundle,
+) -> anyhow::Result<bool> {
+    let request = EmbeddingEvalRequest {
+        model_dir: model.to_owned(),
+        data: args.data.clone(),
+        enrol_split: "train".into(),
+        query_split: args.split.clone().unwrap_or_else(|| "val".into()),
+        channel: args.channel.map(Into::into),
+        cache: args.cache.options(DEFAULT_LOCK_WAIT),
+        out: args.out.clone(),
+        batch_size: args.batch_size.get(),
+        command: command_line(),
+    };
+    let progress = logging::Bar::new(global.quiet, 0);
+    let e = singerid_infer::evaluate_embedding(bundle, &request, &progress)
+        .with_context(|| format!("evaluating the embedding of {}", model.display()))?;
+    super::print_summary(args.format, &e, || {
+        let mut out = format!(
+            "eval (embedding): {} ({}, {}-d, {})\n  enrol     {} recordings of {} singers \
+             (split {})\n  queries   {} recordings of {} singers (split {}; {} of singers never \
+             enrolled)\n",
+            model.display(),
+            e.model,
+            e.dim,
+            e.vocals,
+            e.enrol_recordings,
+            e.enrol_singers,
+            e.enrol_split,
+            e.query_recordings,
+            e.query_singers,
+            e.query_split,
+            e.query_recordings_of_unenrolled_singers
+        );
+        for s in &e.knn {
+            out.push_str(&format!(
+                "  kNN k={}   {:>6.2} % singer accuracy\n",
+                s.k,
+                100.0 * s.accuracy
+            ));
+        }
+        match &e.verification {
+            Some(v) => out.push_str(&format!(
+                "  EER       {:>6.2} % ({} same, {} different pairs)\n",
+                100.0 * v.eer.eer,
+                v.same_pairs,
+                v.different_pairs
+            )),
+            None => out.push_str("  EER       none (the queries lack a kind of pair)\n"),
+        }
+        out.push_str(&format!("\n  report    {}\n", e.report_md.display()));
+        out
+    })?;
+    Ok(true)
 }
 
 fn render_text(s: &Summary<'_>, outcome: &EvalOutcome) -> String {
