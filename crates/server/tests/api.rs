@@ -148,7 +148,11 @@ fn a_saturated_server_answers_503_with_retry_after() {
     let held = server.app.slots.admit().expect("the only slot");
     let busy = post_files(server.addr, "/api/identify", &[("amy.mp3", &amy)]);
     let message = busy.error(503);
-    assert!(message.contains("busy"), "{message}");
+    assert_eq!(
+        message,
+        "the server is busy: 1 requests are running or waiting for one of its 1 inference \
+         slots; retry later"
+    );
     let retry: u64 = busy
         .header("retry-after")
         .and_then(|v| v.parse().ok())
