@@ -9,6 +9,7 @@
 
 use std::path::Path;
 use std::pin::Pin;
+use std::time::Duration;
 
 use axum::body::{Body, HttpBody};
 use axum::extract::multipart::Field;
@@ -27,6 +28,10 @@ pub const DRAIN_EXTRA_BYTES: u64 = 32 * MIB;
 
 /// Allowance for the multipart framing (boundaries, part headers) around the files.
 pub const MULTIPART_OVERHEAD_BYTES: u64 = 64 * 1024;
+
+/// The longest an upload may take to arrive; a slower client is answered 408, so it cannot
+/// hold a queue place for ever.
+pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The multipart field that carries a file.
 pub const FILE_FIELD: &str = "file";
@@ -98,8 +103,31 @@ impl Upload {
 ///
 /// # Errors
 /// 413 for too many bytes; 415 for a body that is not multipart or a file whose name and type
-/// are not audio; 400 for a malformed body, too many files or none.
+/// are not audio; 400 for a malformed body, too many files or none; 408 when the upload takes
+/// longer than [`UPLOAD_TIMEOUT`].
 pub async fn receive(
+    request: Request,
+    limits: &Limits,
+    dir: &Path,
+    max_files: usize,
+) -> Result<Vec<Upload>, ApiError> {
+    tokio::time::timeout(
+        UPLOAD_TIMEOUT,
+        receive_files(request, limits, dir, max_files),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        Err(ApiError::new(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the upload took longer than {} s; send it again",
+                UPLOAD_TIMEOUT.as_secs()
+            ),
+        ))
+    })
+}
+
+async fn receive_files(
     request: Request,
     limits: &Limits,
     dir: &Path,
@@ -115,12 +143,21 @@ pub async fn receive(
     if declared.is_some_and(|n| n > drain_cap) {
         return Err(too_large(limits));
     }
-    if !is_multipart(&parts.headers) {
-        drain(&mut body, drain_cap).await;
-        return Err(ApiError::unsupported(
-            "send the audio as multipart/form-data in a field named `file` (curl -F \
-             file=@song.mp3)",
-        ));
+    match multipart_type(&parts.headers) {
+        Some(true) => {}
+        Some(false) => {
+            drain(&mut body, drain_cap).await;
+            return Err(ApiError::bad_request(
+                "the multipart/form-data content type has no boundary",
+            ));
+        }
+        None => {
+            drain(&mut body, drain_cap).await;
+            return Err(ApiError::unsupported(
+                "send the audio as multipart/form-data in a field named `file` (curl -F \
+                 file=@song.mp3)",
+            ));
+        }
     }
     let mut multipart = Multipart::from_request(Request::from_parts(parts, body), &())
         .await
@@ -274,16 +311,18 @@ fn too_large(limits: &Limits) -> ApiError {
     ))
 }
 
-/// Whether the request says it is `multipart/form-data`.
-fn is_multipart(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data")
-        })
+/// Whether the request says it is `multipart/form-data` (None: it does not), and whether that
+/// type names its boundary.
+fn multipart_type(headers: &HeaderMap) -> Option<bool> {
+    let value = headers
+        .get(header::CONTENT_TYPE)?
+        .to_str()
+        .ok()?
+        .trim_start()
+        .to_ascii_lowercase();
+    value
+        .starts_with("multipart/form-data")
+        .then(|| value.contains("boundary="))
 }
 
 /// Reads and discards up to `cap` bytes of a body.

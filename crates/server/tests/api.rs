@@ -111,6 +111,14 @@ fn bad_input_is_4xx_and_the_server_keeps_serving() {
         b"{}",
     );
     not_multipart.error(415);
+    send(
+        addr,
+        "POST",
+        "/api/identify",
+        &[("content-type", "multipart/form-data")],
+        b"--x--",
+    )
+    .error(400);
     let (content_type, body) = common::multipart(&[]);
     send(
         addr,
