@@ -5,6 +5,7 @@ use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use singerid_audio::{Channel, DbScale, FeatureConfig, MelNorm, MelScale, PadMode, Preset};
 use singerid_data::CacheOptions;
@@ -550,6 +551,38 @@ impl DbArgs {
     pub fn open(&self) -> anyhow::Result<singerid_library::Library> {
         let path = self.path();
         Ok(singerid_library::Library::open(&path)?)
+    }
+}
+
+/// What every library command takes: the database, the model, the output format, the device.
+#[derive(Debug, clap::Args)]
+pub struct LibraryArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    #[command(flatten)]
+    pub model: ModelArgs,
+
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+
+    #[command(flatten)]
+    pub device: DeviceArgs,
+}
+
+impl LibraryArgs {
+    /// Loads the model and opens the database: (bundle, model folder, library).
+    ///
+    /// # Errors
+    /// An unreadable model or database.
+    pub fn open(
+        &self,
+    ) -> anyhow::Result<(singerid_infer::Bundle, PathBuf, singerid_library::Library)> {
+        let model = self.model.path()?;
+        let bundle = singerid_infer::load_model(&model, self.device.device)
+            .with_context(|| format!("loading the model {}", model.display()))?;
+        Ok((bundle, model, self.db.open()?))
     }
 }
 

@@ -145,6 +145,28 @@ pub struct SingerRow {
     pub recordings: usize,
 }
 
+/// The singers of a model as `singerid singers` and `GET /api/singers` show them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SingerListing {
+    /// The model's folder name.
+    pub model: String,
+    /// Its enrolment threshold (None: enrolled singers are listed but never chosen).
+    pub enrol_threshold: Option<f32>,
+    /// Trained singers, then enrolled ones, by name.
+    pub singers: Vec<ListedSinger>,
+}
+
+/// One singer of a [`SingerListing`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ListedSinger {
+    /// The name.
+    pub name: String,
+    /// `trained` or `enrolled`.
+    pub kind: String,
+    /// Recordings enrolled for it.
+    pub enrolled_recordings: usize,
+}
+
 /// What identifies a model folder: a BLAKE3 hash over its weight and config files (and its
 /// separator's), so that retraining into the same folder counts as a new model.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -525,6 +547,26 @@ impl Library {
         })
         .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
         .map_err(|e| self.err(e))
+    }
+
+    /// The model's singers and enrolment threshold.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn listing(&self, model: &ModelRow) -> Result<SingerListing, LibraryError> {
+        Ok(SingerListing {
+            model: model.name.clone(),
+            enrol_threshold: self.enrol_threshold(model.id)?,
+            singers: self
+                .singers(model.id)?
+                .into_iter()
+                .map(|s| ListedSinger {
+                    name: s.name,
+                    kind: s.kind,
+                    enrolled_recordings: s.recordings,
+                })
+                .collect(),
+        })
     }
 
     /// Counts of the database's rows, for summaries: (recordings, analyses by the model,

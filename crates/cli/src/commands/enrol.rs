@@ -4,11 +4,10 @@
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use singerid_infer::IdentifyOptions;
 use singerid_library::EnrolSummary;
 
-use crate::args::{DbArgs, DeviceArgs, GlobalArgs, ModelArgs, OutputFormat};
+use crate::args::{GlobalArgs, LibraryArgs};
 use crate::commands::print_summary;
 use crate::logging;
 
@@ -28,21 +27,11 @@ pub struct EnrolArgs {
     pub forget: bool,
 
     #[command(flatten)]
-    pub db: DbArgs,
-
-    #[command(flatten)]
-    pub model: ModelArgs,
-
-    /// Summary format on stdout.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
+    pub library: LibraryArgs,
 
     /// Clips per forward pass.
     #[arg(long, value_name = "N", default_value = "32")]
     pub batch_size: NonZeroUsize,
-
-    #[command(flatten)]
-    pub device: DeviceArgs,
 }
 
 /// Runs the command; `Ok(true)` when every file was used.
@@ -50,10 +39,7 @@ pub struct EnrolArgs {
 /// # Errors
 /// A bad or taken name, no usable recording, an unreadable model or database.
 pub fn run(args: &EnrolArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
-    let model = args.model.path()?;
-    let bundle = singerid_infer::load_model(&model, args.device.device)
-        .with_context(|| format!("loading the model {}", model.display()))?;
-    let mut library = args.db.open()?;
+    let (bundle, model, mut library) = args.library.open()?;
     if args.forget {
         singerid_library::forget(&mut library, &bundle, &model, &args.name)?;
         println!("{} is no longer enrolled", args.name);
@@ -76,7 +62,7 @@ pub fn run(args: &EnrolArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     for failure in &summary.scan.failures {
         tracing::error!("{}: {}", failure.path.display(), failure.error);
     }
-    print_summary(args.format, &summary, || render(&summary))?;
+    print_summary(args.library.format, &summary, || render(&summary))?;
     Ok(summary.scan.failures.is_empty())
 }
 

@@ -4,11 +4,10 @@
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use singerid_infer::IdentifyOptions;
 use singerid_library::ScanSummary;
 
-use crate::args::{DbArgs, DeviceArgs, GlobalArgs, ModelArgs, OutputFormat};
+use crate::args::{GlobalArgs, LibraryArgs};
 use crate::commands::print_summary;
 use crate::logging;
 
@@ -20,21 +19,11 @@ pub struct ScanArgs {
     pub inputs: Vec<PathBuf>,
 
     #[command(flatten)]
-    pub db: DbArgs,
-
-    #[command(flatten)]
-    pub model: ModelArgs,
-
-    /// Summary format on stdout.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
+    pub library: LibraryArgs,
 
     /// Clips per forward pass.
     #[arg(long, value_name = "N", default_value = "32")]
     pub batch_size: NonZeroUsize,
-
-    #[command(flatten)]
-    pub device: DeviceArgs,
 }
 
 /// Runs the command; `Ok(true)` when every file was scanned.
@@ -42,10 +31,7 @@ pub struct ScanArgs {
 /// # Errors
 /// An unreadable model or database, a database write that fails.
 pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
-    let model = args.model.path()?;
-    let bundle = singerid_infer::load_model(&model, args.device.device)
-        .with_context(|| format!("loading the model {}", model.display()))?;
-    let mut library = args.db.open()?;
+    let (bundle, model, mut library) = args.library.open()?;
     let options = IdentifyOptions {
         batch_size: args.batch_size.get(),
         ..IdentifyOptions::default()
@@ -63,7 +49,7 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     for failure in &summary.failures {
         tracing::error!("{}: {}", failure.path.display(), failure.error);
     }
-    print_summary(args.format, &summary, || render(&summary))?;
+    print_summary(args.library.format, &summary, || render(&summary))?;
     Ok(summary.failures.is_empty())
 }
 

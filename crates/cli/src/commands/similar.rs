@@ -8,7 +8,7 @@ use anyhow::Context;
 use singerid_infer::IdentifyOptions;
 use singerid_library::{Query, Similar};
 
-use crate::args::{DbArgs, DeviceArgs, GlobalArgs, ModelArgs, OutputFormat};
+use crate::args::{GlobalArgs, LibraryArgs};
 use crate::commands::print_summary;
 use crate::logging;
 
@@ -24,17 +24,7 @@ pub struct SimilarArgs {
     pub k: NonZeroUsize,
 
     #[command(flatten)]
-    pub db: DbArgs,
-
-    #[command(flatten)]
-    pub model: ModelArgs,
-
-    /// Output format on stdout.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
-
-    #[command(flatten)]
-    pub device: DeviceArgs,
+    pub library: LibraryArgs,
 }
 
 /// Runs the command.
@@ -42,10 +32,7 @@ pub struct SimilarArgs {
 /// # Errors
 /// An unknown singer or recording, an unreadable file, model or database.
 pub fn run(args: &SimilarArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
-    let model = args.model.path()?;
-    let bundle = singerid_infer::load_model(&model, args.device.device)
-        .with_context(|| format!("loading the model {}", model.display()))?;
-    let mut library = args.db.open()?;
+    let (bundle, model, mut library) = args.library.open()?;
     let query = parse_query(&args.query)?;
     let progress = logging::Bar::new(global.quiet, 8);
     let found = singerid_library::similar(
@@ -57,7 +44,7 @@ pub fn run(args: &SimilarArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
         &IdentifyOptions::default(),
         &progress,
     )?;
-    print_summary(args.format, &found, || render(&found))?;
+    print_summary(args.library.format, &found, || render(&found))?;
     Ok(true)
 }
 

@@ -1,40 +1,13 @@
 //! `singerid singers`: the singers the library knows for a model (its trained classes and the
 //! enrolled ones), with the enrolment threshold.
 
-use anyhow::Context;
-use serde::Serialize;
-
-use crate::args::{DbArgs, DeviceArgs, GlobalArgs, ModelArgs, OutputFormat};
+use crate::args::{GlobalArgs, LibraryArgs};
 use crate::commands::print_summary;
 
 #[derive(Debug, clap::Args)]
 pub struct SingersArgs {
     #[command(flatten)]
-    pub db: DbArgs,
-
-    #[command(flatten)]
-    pub model: ModelArgs,
-
-    /// Output format on stdout.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
-
-    #[command(flatten)]
-    pub device: DeviceArgs,
-}
-
-#[derive(Debug, Serialize)]
-struct Singer {
-    name: String,
-    kind: String,
-    enrolled_recordings: usize,
-}
-
-#[derive(Debug, Serialize)]
-struct Listing {
-    model: String,
-    enrol_threshold: Option<f32>,
-    singers: Vec<Singer>,
+    pub library: LibraryArgs,
 }
 
 /// Runs the command.
@@ -42,25 +15,10 @@ struct Listing {
 /// # Errors
 /// An unreadable model or database.
 pub fn run(args: &SingersArgs, _global: &GlobalArgs) -> anyhow::Result<bool> {
-    let model = args.model.path()?;
-    let bundle = singerid_infer::load_model(&model, args.device.device)
-        .with_context(|| format!("loading the model {}", model.display()))?;
-    let mut library = args.db.open()?;
+    let (bundle, model, mut library) = args.library.open()?;
     let row = library.register_model(&bundle, &model)?;
-    let listing = Listing {
-        model: row.name,
-        enrol_threshold: library.enrol_threshold(row.id)?,
-        singers: library
-            .singers(row.id)?
-            .into_iter()
-            .map(|s| Singer {
-                name: s.name,
-                kind: s.kind,
-                enrolled_recordings: s.recordings,
-            })
-            .collect(),
-    };
-    print_summary(args.format, &listing, || {
+    let listing = library.listing(&row)?;
+    print_summary(args.library.format, &listing, || {
         let mut out = format!(
             "{} singers for {} (enrolment threshold {})\n",
             listing.singers.len(),
