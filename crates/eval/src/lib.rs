@@ -40,7 +40,7 @@ pub use error::Error;
 pub use evaluate::{Evaluation, LevelScores, UnknownSinger, evaluate};
 pub use knn::{KnnMetric, knn_accuracy, knn_accuracy_leave_one_out, knn_predict};
 pub use metrics::{Averages, ClassScores, ClassificationReport, ConfusionMatrix};
-pub use predictions::{ClipPrediction, Predictions};
+pub use predictions::{ClipPrediction, Predictions, RecordingClips, mean_embedding};
 pub use report::{CurvePoint, ReportFiles, RunInfo, write_report};
 pub use roc::{RocCurve, roc_auc, roc_curve};
 pub use separation::{BssEval, ClipScores, Global, Permutation, bss_eval_sources, nsdr};

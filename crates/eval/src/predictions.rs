@@ -42,3 +42,58 @@ pub struct Predictions {
     /// The clips, grouped by recording, in clip order.
     pub clips: Vec<ClipPrediction>,
 }
+
+/// One recording's clips, from [`Predictions::by_recording`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordingClips<'a> {
+    /// The recording's key ([`ClipPrediction::recording`]).
+    pub recording: &'a str,
+    /// Its singer as the dataset names it.
+    pub singer: &'a str,
+    /// Its clips, in order.
+    pub clips: Vec<&'a ClipPrediction>,
+}
+
+impl RecordingClips<'_> {
+    /// The recording's embedding: the mean of its clips' ([`mean_embedding`]).
+    pub fn embedding(&self) -> Vec<f32> {
+        mean_embedding(&self.clips)
+    }
+}
+
+impl Predictions {
+    /// The clips grouped by recording, recordings in the order they first appear.
+    pub fn by_recording(&self) -> Vec<RecordingClips<'_>> {
+        let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let mut out: Vec<RecordingClips<'_>> = Vec::new();
+        for clip in &self.clips {
+            let i = *index.entry(clip.recording.as_str()).or_insert_with(|| {
+                out.push(RecordingClips {
+                    recording: &clip.recording,
+                    singer: &clip.singer,
+                    clips: Vec::new(),
+                });
+                out.len() - 1
+            });
+            out[i].clips.push(clip);
+        }
+        out
+    }
+}
+
+/// The mean of clips' embeddings (accumulated in f64), a recording's embedding; empty for no
+/// clips.
+pub fn mean_embedding(clips: &[&ClipPrediction]) -> Vec<f32> {
+    let Some(first) = clips.first() else {
+        return Vec::new();
+    };
+    let mut sum = vec![0.0_f64; first.embedding.len()];
+    for c in clips {
+        for (s, v) in sum.iter_mut().zip(&c.embedding) {
+            *s += f64::from(*v);
+        }
+    }
+    sum.iter()
+        .map(|s| (s / clips.len() as f64) as f32)
+        .collect()
+}

@@ -18,7 +18,6 @@
 //! Files: `<out>/embedding_report.json` (everything below, stable key order) and
 //! `report.md`, `tsne.png`, `tsne.csv`.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -123,27 +122,11 @@ pub struct EmbeddingEvaluation {
 /// Recording embeddings: singer and the mean of the recording's clip embeddings, in order of
 /// first appearance, with the recording paths.
 fn by_recording(predictions: &Predictions) -> (Vec<(String, Vec<f32>)>, Vec<String>) {
-    let mut order: Vec<String> = Vec::new();
-    let mut sums: BTreeMap<String, (String, Vec<f64>, usize)> = BTreeMap::new();
-    for clip in &predictions.clips {
-        let entry = sums.entry(clip.recording.clone()).or_insert_with(|| {
-            order.push(clip.recording.clone());
-            (clip.singer.clone(), vec![0.0; clip.embedding.len()], 0)
-        });
-        for (s, v) in entry.1.iter_mut().zip(&clip.embedding) {
-            *s += f64::from(*v);
-        }
-        entry.2 += 1;
-    }
-    let set = order
-        .iter()
-        .map(|path| {
-            let (singer, sum, n) = &sums[path];
-            let mean = sum.iter().map(|s| (s / *n as f64) as f32).collect();
-            (singer.clone(), mean)
-        })
-        .collect();
-    (set, order)
+    predictions
+        .by_recording()
+        .into_iter()
+        .map(|r| ((r.singer.to_owned(), r.embedding()), r.recording.to_owned()))
+        .unzip()
 }
 
 /// Embeds the enrolment and query splits with `bundle` (through the feature cache and the

@@ -398,22 +398,10 @@ fn decide(
                 top,
                 clips: clip_lines,
                 duration_s: voice.duration_s,
-                embedding: mean_embedding(&clips),
+                embedding: singerid_eval::mean_embedding(&clips),
             })
         })
         .collect()
-}
-
-/// The mean of the clips' embeddings (empty when the model gives none).
-fn mean_embedding(clips: &[&singerid_eval::ClipPrediction]) -> Vec<f32> {
-    let dim = clips.first().map_or(0, |c| c.embedding.len());
-    let mut mean = vec![0.0_f32; dim];
-    for c in clips {
-        for (m, v) in mean.iter_mut().zip(&c.embedding) {
-            *m += v / clips.len() as f32;
-        }
-    }
-    mean
 }
 
 #[cfg(test)]

@@ -345,29 +345,20 @@ fn profiles(recs: &[Rec], keep: impl Fn(&str) -> bool) -> BTreeMap<String, Vec<f
 
 /// Groups clip predictions into recordings: mean embedding and the paper's vote.
 fn recordings(p: &Predictions) -> Vec<Rec> {
-    let mut by: BTreeMap<&str, Vec<&singerid_eval::ClipPrediction>> = BTreeMap::new();
-    for c in &p.clips {
-        by.entry(&c.recording).or_default().push(c);
-    }
-    by.into_values()
-        .map(|clips| {
-            let dim = clips[0].embedding.len();
-            let mut mean = vec![0.0_f32; dim];
-            for c in &clips {
-                for (m, v) in mean.iter_mut().zip(&c.embedding) {
-                    *m += v / clips.len() as f32;
-                }
-            }
-            let decisions: Vec<ClipDecision> = clips
+    p.by_recording()
+        .into_iter()
+        .map(|r| {
+            let decisions: Vec<ClipDecision> = r
+                .clips
                 .iter()
                 .filter_map(|c| ClipDecision::from_probs(&c.probs))
                 .collect();
             Rec {
-                singer: clips[0].singer.clone(),
+                singer: r.singer.to_owned(),
                 vote: singerid_eval::vote::vote(&decisions)
                     .and_then(|c| p.classes.get(c).cloned())
                     .or_else(|| Some(UNKNOWN.to_owned())),
-                embedding: mean,
+                embedding: r.embedding(),
             }
         })
         .collect()
