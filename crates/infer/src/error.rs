@@ -42,6 +42,13 @@ pub enum Error {
         /// Its model kind.
         kind: String,
     },
+    /// An embedding model (siamese, contrastive loss) asked to name singers on its own.
+    #[error(
+        "{0} is an embedding model (trained with a contrastive loss): its class output is \
+         untrained, so it cannot name singers by itself; use `singerid embed`, `singerid eval` \
+         (kNN and EER), or enrol singers and `identify --db`"
+    )]
+    EmbeddingModel(PathBuf),
     /// No model was named and the shipped one is not where it should be.
     #[error(
         "no model given and the shipped model is not in any of: {searched}; pass --model DIR \

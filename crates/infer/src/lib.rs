@@ -90,6 +90,26 @@ pub(crate) fn find_shipped(name: &str) -> Result<PathBuf, Error> {
     })
 }
 
+/// Whether `bundle` was trained as an embedding (a siamese network with a contrastive loss):
+/// its class output is untrained, so it cannot name singers on its own.
+pub fn is_embedding_model(bundle: &Bundle) -> bool {
+    matches!(
+        singerid_train::Objective::of_provenance(&bundle.meta.provenance),
+        singerid_train::Objective::Contrastive(_)
+    )
+}
+
+/// Refuses an embedding model where a classifier's answer is needed (`identify`).
+///
+/// # Errors
+/// [`Error::EmbeddingModel`] naming the folder and what to use instead.
+pub fn require_classifier(bundle: &Bundle, path: &Path) -> Result<(), Error> {
+    if is_embedding_model(bundle) {
+        return Err(Error::EmbeddingModel(path.to_owned()));
+    }
+    Ok(())
+}
+
 /// Loads the model folder `path` (or the `best/` model of a training run folder) onto `device`.
 ///
 /// # Errors

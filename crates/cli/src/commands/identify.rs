@@ -108,6 +108,9 @@ pub fn run(args: &IdentifyArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     let model = args.model.path()?;
     let bundle = singerid_infer::load_model(&model, args.device.device)
         .with_context(|| format!("loading the model {}", model.display()))?;
+    if args.db.is_none() {
+        singerid_infer::require_classifier(&bundle, &model)?;
+    }
     let options = IdentifyOptions {
         batch_size: args.batch_size.get(),
         ..IdentifyOptions::default()
