@@ -259,8 +259,9 @@ pub fn index_csv(embeddings: &Embeddings) -> String {
     out
 }
 
-/// A CSV field, quoted (with doubled quotes) when it holds a comma, quote or line break.
-fn csv_field(value: &str) -> String {
+/// A CSV field, quoted (with doubled quotes) when it holds a comma, quote or line break
+/// (RFC 4180); `identify --format csv` writes its fields with it too.
+pub fn csv_field(value: &str) -> String {
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {

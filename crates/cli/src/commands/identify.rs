@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::ValueEnum;
 use serde::Serialize;
+use singerid_infer::embed::csv_field;
 use singerid_infer::identify::Failure;
 use singerid_infer::{FileResult, IdentifyOptions};
 use singerid_library::OpenSetResult;
@@ -305,13 +306,4 @@ fn render_csv(results: &[&FileResult], header: bool) -> String {
         }
     }
     out
-}
-
-/// A CSV field, quoted (with doubled quotes) when it holds a comma, quote or line break.
-fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_owned()
-    }
 }
