@@ -36,6 +36,24 @@ fn copy_clips(singers: &[&str], dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Scans `inputs` with the defaults and no per-file callback.
+fn scan_all(
+    library: &mut Library,
+    (bundle, model_dir): (&Bundle, &Path),
+    inputs: &[PathBuf],
+) -> singerid_library::ScanSummary {
+    scan(
+        library,
+        bundle,
+        model_dir,
+        inputs,
+        &IdentifyOptions::default(),
+        &Silent,
+        &mut |_| {},
+    )
+    .expect("scan")
+}
+
 /// A scan stores every file; a second scan reads nothing; a touched file (same bytes) is
 /// recognised by its hash; a file with new content is redone; results are committed while the
 /// scan goes on (another connection sees each file as soon as it is reported), so an
@@ -52,16 +70,7 @@ fn scans_are_incremental_and_resume() {
     let options = IdentifyOptions::default();
 
     // "Interrupted" after the first file: only it is scanned...
-    let first = scan(
-        &mut library,
-        &bundle,
-        &model_dir,
-        &files[..1],
-        &options,
-        &Silent,
-        &mut |_| {},
-    )
-    .expect("scan");
+    let first = scan_all(&mut library, (&bundle, &model_dir), &files[..1]);
     assert_eq!((first.analysed, first.unchanged), (1, 0));
 
     // ... and the full scan resumes: the first file is skipped. Each stored file is visible to
@@ -95,16 +104,11 @@ fn scans_are_incremental_and_resume() {
     assert_eq!(full.total_analysed, files.len());
 
     // Nothing to do the second time.
-    let again = scan(
+    let again = scan_all(
         &mut library,
-        &bundle,
-        &model_dir,
+        (&bundle, &model_dir),
         std::slice::from_ref(&music),
-        &options,
-        &Silent,
-        &mut |_| {},
-    )
-    .expect("scan");
+    );
     assert_eq!((again.analysed, again.unchanged), (0, files.len()));
 
     // Touched (rewritten with the same bytes): same hash, skipped. Changed: redone.
@@ -112,16 +116,11 @@ fn scans_are_incremental_and_resume() {
     std::thread::sleep(std::time::Duration::from_millis(20));
     std::fs::write(&files[0], &bytes).expect("rewrite");
     std::fs::copy(&files[2], &files[1]).expect("replace");
-    let after = scan(
+    let after = scan_all(
         &mut library,
-        &bundle,
-        &model_dir,
+        (&bundle, &model_dir),
         std::slice::from_ref(&music),
-        &options,
-        &Silent,
-        &mut |_| {},
-    )
-    .expect("scan");
+    );
     assert_eq!(
         (after.analysed, after.changed, after.unchanged),
         (1, 1, files.len() - 1)
@@ -129,16 +128,11 @@ fn scans_are_incremental_and_resume() {
 
     // A bad file is a failure on its own line, and the rest goes on.
     std::fs::write(music.join("broken.mp3"), b"not audio at all").expect("write");
-    let bad = scan(
+    let bad = scan_all(
         &mut library,
-        &bundle,
-        &model_dir,
+        (&bundle, &model_dir),
         std::slice::from_ref(&music),
-        &options,
-        &Silent,
-        &mut |_| {},
-    )
-    .expect("scan");
+    );
     assert_eq!(bad.failures.len(), 1);
     assert!(bad.failures[0].path.ends_with("broken.mp3"));
     assert_eq!(bad.unchanged, files.len());
