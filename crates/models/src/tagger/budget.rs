@@ -127,6 +127,55 @@ pub(crate) fn pool_mels_and_all_frames(x: Tensor<4>, mels_pool: usize) -> Tensor
     x.max_dim(3)
 }
 
+/// Checks the three taggers' tests share: parameter counts per budget and output shapes.
+#[cfg(test)]
+pub(crate) mod checks {
+    use burn::tensor::{Device, Distribution, Tensor};
+
+    use super::{Budget, CHOI_TAGS};
+    use crate::classifier::SingerModel;
+
+    /// The model built for each budget (with [`CHOI_TAGS`] outputs) has exactly `counts[i]`
+    /// parameters, within 3 % of the budget (the paper's matching).
+    pub(crate) fn budgets_land_within_three_percent(
+        counts: [usize; 5],
+        build: impl Fn(usize, Budget, &Device) -> Box<dyn SingerModel>,
+    ) {
+        let device = Device::default();
+        for (budget, count) in Budget::ALL.into_iter().zip(counts) {
+            let params = build(CHOI_TAGS, budget, &device).num_params();
+            assert_eq!(params, count, "{budget:?}");
+            let off = params as f64 / budget.params() as f64 - 1.0;
+            assert!(
+                off.abs() < 0.03,
+                "{budget:?}: {params} is {:+.1} %",
+                off * 100.0
+            );
+        }
+    }
+
+    /// For random 96-mel clips of each `(budget, batch, frames)`, the logits are
+    /// `[batch, 7]` and the embedding `[batch, embedding_dim(budget)]`.
+    pub(crate) fn output_shapes_for_the_96_mel_input(
+        cases: [(Budget, usize, usize); 3],
+        build: impl Fn(usize, Budget, &Device) -> Box<dyn SingerModel>,
+        embedding_dim: impl Fn(Budget) -> usize,
+    ) {
+        let device = Device::default();
+        for (budget, batch, frames) in cases {
+            let model = build(7, budget, &device);
+            let x = Tensor::random(
+                [batch, 1, 96, frames],
+                Distribution::Uniform(-80.0, 0.0),
+                &device,
+            );
+            let out = model.forward(x, None);
+            assert_eq!(out.logits.dims(), [batch, 7]);
+            assert_eq!(out.embedding.dims(), [batch, embedding_dim(budget)]);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

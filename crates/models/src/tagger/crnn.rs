@@ -231,8 +231,7 @@ impl Classifier for ChoiCrnn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classifier::SingerModel;
-    use crate::tagger::budget::CHOI_TAGS;
+    use crate::tagger::budget::checks;
     use burn::tensor::Distribution;
 
     /// Per budget, with 50 outputs: input BN 4·96; layer i `9·in·out + out` + BN `4·out`;
@@ -240,39 +239,23 @@ mod tests {
     /// 32,700 + 32,700 + 8280 + 5580 + 1550 = 98,114.
     #[test]
     fn budgets_land_within_three_percent() {
-        let device = Device::default();
-        let counts = [98_114, 247_442, 498_907, 1_002_689, 3_031_482];
-        for (budget, count) in Budget::ALL.into_iter().zip(counts) {
-            let model = ChoiCrnnConfig::new(CHOI_TAGS, budget).init(&device);
-            let params = SingerModel::num_params(&model);
-            assert_eq!(params, count, "{budget:?}");
-            let off = params as f64 / budget.params() as f64 - 1.0;
-            assert!(
-                off.abs() < 0.03,
-                "{budget:?}: {params} is {:+.1} %",
-                off * 100.0
-            );
-        }
+        checks::budgets_land_within_three_percent(
+            [98_114, 247_442, 498_907, 1_002_689, 3_031_482],
+            |classes, budget, device| Box::new(ChoiCrnnConfig::new(classes, budget).init(device)),
+        );
     }
 
     #[test]
     fn output_shapes_for_the_96_mel_input() {
-        let device = Device::default();
-        for (budget, batch, frames) in [
-            (Budget::K100, 2, 1366),
-            (Budget::M1, 1, 96),
-            (Budget::K500, 3, 250),
-        ] {
-            let model = ChoiCrnnConfig::new(7, budget).init(&device);
-            let x = Tensor::random(
-                [batch, 1, 96, frames],
-                Distribution::Uniform(-80.0, 0.0),
-                &device,
-            );
-            let out = Classifier::forward(&model, x, None);
-            assert_eq!(out.logits.dims(), [batch, 7]);
-            assert_eq!(out.embedding.dims(), [batch, model.config.widths()[5]]);
-        }
+        checks::output_shapes_for_the_96_mel_input(
+            [
+                (Budget::K100, 2, 1366),
+                (Budget::M1, 1, 96),
+                (Budget::K500, 3, 250),
+            ],
+            |classes, budget, device| Box::new(ChoiCrnnConfig::new(classes, budget).init(device)),
+            |budget| ChoiCrnnConfig::new(7, budget).widths()[5],
+        );
     }
 
     #[test]

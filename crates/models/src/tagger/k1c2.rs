@@ -251,8 +251,7 @@ impl Classifier for K1c2 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classifier::SingerModel;
-    use crate::tagger::budget::CHOI_TAGS;
+    use crate::tagger::budget::checks;
     use burn::tensor::Distribution;
 
     /// Per budget, with 50 outputs: input BN 4·96; convolution i `4·in·out + out` + BN
@@ -261,39 +260,23 @@ mod tests {
     /// 99,538.
     #[test]
     fn budgets_land_within_three_percent() {
-        let device = Device::default();
-        let counts = [99_538, 248_848, 500_609, 997_133, 3_001_098];
-        for (budget, count) in Budget::ALL.into_iter().zip(counts) {
-            let model = K1c2Config::new(CHOI_TAGS, budget).init(&device);
-            let params = SingerModel::num_params(&model);
-            assert_eq!(params, count, "{budget:?}");
-            let off = params as f64 / budget.params() as f64 - 1.0;
-            assert!(
-                off.abs() < 0.03,
-                "{budget:?}: {params} is {:+.1} %",
-                off * 100.0
-            );
-        }
+        checks::budgets_land_within_three_percent(
+            [99_538, 248_848, 500_609, 997_133, 3_001_098],
+            |classes, budget, device| Box::new(K1c2Config::new(classes, budget).init(device)),
+        );
     }
 
     #[test]
     fn output_shapes_for_the_96_mel_input() {
-        let device = Device::default();
-        for (budget, batch, frames) in [
-            (Budget::K100, 2, 1366),
-            (Budget::M1, 1, 160),
-            (Budget::M1, 3, 400),
-        ] {
-            let model = K1c2Config::new(7, budget).init(&device);
-            let x = Tensor::random(
-                [batch, 1, 96, frames],
-                Distribution::Uniform(-80.0, 0.0),
-                &device,
-            );
-            let out = Classifier::forward(&model, x, None);
-            assert_eq!(out.logits.dims(), [batch, 7]);
-            assert_eq!(out.embedding.dims(), [batch, model.config.widths()[5]]);
-        }
+        checks::output_shapes_for_the_96_mel_input(
+            [
+                (Budget::K100, 2, 1366),
+                (Budget::M1, 1, 160),
+                (Budget::M1, 3, 400),
+            ],
+            |classes, budget, device| Box::new(K1c2Config::new(classes, budget).init(device)),
+            |budget| K1c2Config::new(7, budget).widths()[5],
+        );
     }
 
     #[test]
