@@ -25,6 +25,9 @@ pub struct IdentifyOptions {
     pub files_per_chunk: usize,
     /// How many singers each file's ranking lists.
     pub top_k: usize,
+    /// Whether [`Identification::files`] keeps every result; false when the caller takes them
+    /// from `on_chunk` (a library scan), so memory stays bounded by one chunk.
+    pub keep_files: bool,
 }
 
 impl Default for IdentifyOptions {
@@ -33,6 +36,7 @@ impl Default for IdentifyOptions {
             batch_size: 32,
             files_per_chunk: 64,
             top_k: 3,
+            keep_files: true,
         }
     }
 }
@@ -248,7 +252,9 @@ pub fn identify(
             meta.unknown_below,
         );
         on_chunk(&results);
-        out.files.extend(results);
+        if options.keep_files {
+            out.files.extend(results);
+        }
     }
     progress.finish();
     out

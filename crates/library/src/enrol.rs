@@ -262,7 +262,12 @@ pub fn identify_open(
     let (trained, enrolled) = profiles(library, model.id)?;
     let threshold = library.enrol_threshold(model.id)?;
     let mut out = OpenIdentification::default();
-    let found = singerid_infer::identify(bundle, inputs, options, progress, &mut |chunk| {
+    // The decided results are collected here; identify need not keep its own copies.
+    let inner = IdentifyOptions {
+        keep_files: false,
+        ..*options
+    };
+    let found = singerid_infer::identify(bundle, inputs, &inner, progress, &mut |chunk| {
         let decided: Vec<OpenSetResult> = chunk
             .iter()
             .cloned()

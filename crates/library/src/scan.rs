@@ -170,6 +170,9 @@ pub fn scan(
     let mut write_error = None;
     let chunked = IdentifyOptions {
         files_per_chunk: options.files_per_chunk.clamp(1, FILES_PER_CHUNK),
+        // Results are stored as each chunk is decided; keeping them all would grow with the
+        // library.
+        keep_files: false,
         ..*options
     };
     if !order.is_empty() {
