@@ -16,7 +16,9 @@ use singerid_eval::{ConfusionMatrix, Predictions};
 
 use super::config::{Objective, RunSpec, TrainConfig};
 use super::observer::{Control, StartInfo, StepProgress, StopReason, TrainObserver, TrainOutcome};
-use super::resume::{fresh_state, load_last, save_last};
+use super::resume::{
+    fresh_state, load_last, note_no_improvement, outcome, save_last, stop_before_epoch,
+};
 use super::run_dir::{
     BEST_DIR, EpochLog, LAST_DIR, LOG_JSONL, append_log, prepare_run_dir, read_log, run_error,
     write_log,
@@ -141,21 +143,8 @@ pub fn train(
     let mut epochs_this_call = 0;
 
     let stop = loop {
-        if state.epoch >= config.max_epochs {
-            break StopReason::MaxEpochs;
-        }
-        if config.patience > 0 && state.epochs_without_improvement >= config.patience {
-            break StopReason::Patience;
-        }
-        if let Some(budget) = config.time_budget_seconds {
-            let mean = if state.epoch > 0 {
-                state.elapsed_seconds / state.epoch as f64
-            } else {
-                0.0
-            };
-            if state.elapsed_seconds + mean > budget {
-                break StopReason::TimeBudget;
-            }
+        if let Some(reason) = stop_before_epoch(&state, config) {
+            break reason;
         }
         let epoch = state.epoch + 1;
         let started = Instant::now();
@@ -286,12 +275,7 @@ pub fn train(
             state.best_score = has_val.then_some(val.weighted_f1);
             state.epochs_without_improvement = 0;
         } else {
-            state.epochs_without_improvement += 1;
-            if let Some(plateau) = config.lr_plateau
-                && state.epochs_without_improvement % plateau.patience == 0
-            {
-                state.learning_rate = Some(learning_rate * plateau.factor);
-            }
+            note_no_improvement(&mut state, config, learning_rate);
         }
         let epoch_seconds = started.elapsed().as_secs_f64();
         state.epoch = epoch;
@@ -307,19 +291,14 @@ pub fn train(
         }
     };
 
-    let best = state
-        .best_epoch
-        .and_then(|b| log.iter().find(|row| row.epoch == b).cloned());
-    Ok(TrainOutcome {
-        epochs: state.epoch,
+    Ok(outcome(
+        state,
+        log,
         epochs_this_call,
         resumed_from,
-        best,
         stop,
-        run_dir: run_dir.to_owned(),
-        best_dir: run_dir.join(BEST_DIR),
-        log,
-    })
+        run_dir,
+    ))
 }
 
 /// Loss weights `n / (classes * n_c)` from the clip count of each class; a class without

@@ -193,3 +193,71 @@ pub(super) fn load_last(
         .load_record(record);
     Ok(Some((model, optim, state)))
 }
+
+/// Why the run stops before another epoch, if it does: the epoch limit, the patience, or an
+/// epoch that would overrun the time budget at the mean epoch time so far. Shared by the
+/// classifier and siamese loops.
+pub(super) fn stop_before_epoch(
+    state: &TrainState,
+    config: &super::config::TrainConfig,
+) -> Option<super::observer::StopReason> {
+    use super::observer::StopReason;
+    if state.epoch >= config.max_epochs {
+        return Some(StopReason::MaxEpochs);
+    }
+    if config.patience > 0 && state.epochs_without_improvement >= config.patience {
+        return Some(StopReason::Patience);
+    }
+    if let Some(budget) = config.time_budget_seconds {
+        let mean = if state.epoch > 0 {
+            state.elapsed_seconds / state.epoch as f64
+        } else {
+            0.0
+        };
+        if state.elapsed_seconds + mean > budget {
+            return Some(StopReason::TimeBudget);
+        }
+    }
+    None
+}
+
+/// After an epoch that did not improve on the best: count it, and lower the learning rate
+/// when the plateau schedule says so.
+pub(super) fn note_no_improvement(
+    state: &mut TrainState,
+    config: &super::config::TrainConfig,
+    learning_rate: f64,
+) {
+    state.epochs_without_improvement += 1;
+    if let Some(plateau) = config.lr_plateau
+        && state
+            .epochs_without_improvement
+            .is_multiple_of(plateau.patience)
+    {
+        state.learning_rate = Some(learning_rate * plateau.factor);
+    }
+}
+
+/// The run's outcome from its final state and log.
+pub(super) fn outcome(
+    state: TrainState,
+    log: Vec<super::run_dir::EpochLog>,
+    epochs_this_call: usize,
+    resumed_from: Option<usize>,
+    stop: super::observer::StopReason,
+    run_dir: &Path,
+) -> super::observer::TrainOutcome {
+    let best = state
+        .best_epoch
+        .and_then(|b| log.iter().find(|row| row.epoch == b).cloned());
+    super::observer::TrainOutcome {
+        epochs: state.epoch,
+        epochs_this_call,
+        resumed_from,
+        best,
+        stop,
+        run_dir: run_dir.to_owned(),
+        best_dir: run_dir.join(super::run_dir::BEST_DIR),
+        log,
+    }
+}

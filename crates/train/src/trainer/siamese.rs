@@ -38,7 +38,9 @@ use serde::{Deserialize, Serialize};
 use super::config::{RunSpec, TrainConfig};
 use super::epochs::stream_seed;
 use super::observer::{Control, StartInfo, StepProgress, StopReason, TrainObserver, TrainOutcome};
-use super::resume::{fresh_state, load_last, save_last};
+use super::resume::{
+    fresh_state, load_last, note_no_improvement, outcome, save_last, stop_before_epoch,
+};
 use super::run_dir::{
     BEST_DIR, EpochLog, LAST_DIR, LOG_JSONL, append_log, prepare_run_dir, read_log, run_error,
     write_log,
@@ -322,21 +324,8 @@ pub(super) fn train_siamese(
     let mut epochs_this_call = 0;
 
     let stop = loop {
-        if state.epoch >= config.max_epochs {
-            break StopReason::MaxEpochs;
-        }
-        if config.patience > 0 && state.epochs_without_improvement >= config.patience {
-            break StopReason::Patience;
-        }
-        if let Some(budget) = config.time_budget_seconds {
-            let mean = if state.epoch > 0 {
-                state.elapsed_seconds / state.epoch as f64
-            } else {
-                0.0
-            };
-            if state.elapsed_seconds + mean > budget {
-                break StopReason::TimeBudget;
-            }
+        if let Some(reason) = stop_before_epoch(&state, config) {
+            break reason;
         }
         let epoch = state.epoch + 1;
         let started = Instant::now();
@@ -434,12 +423,7 @@ pub(super) fn train_siamese(
             state.best_score = val_pairs.is_some().then_some(-val_loss);
             state.epochs_without_improvement = 0;
         } else {
-            state.epochs_without_improvement += 1;
-            if let Some(plateau) = config.lr_plateau
-                && state.epochs_without_improvement % plateau.patience == 0
-            {
-                state.learning_rate = Some(learning_rate * plateau.factor);
-            }
+            note_no_improvement(&mut state, config, learning_rate);
         }
         let epoch_seconds = started.elapsed().as_secs_f64();
         state.epoch = epoch;
@@ -455,19 +439,14 @@ pub(super) fn train_siamese(
         }
     };
 
-    let best = state
-        .best_epoch
-        .and_then(|b| log.iter().find(|row| row.epoch == b).cloned());
-    Ok(TrainOutcome {
-        epochs: state.epoch,
+    Ok(outcome(
+        state,
+        log,
         epochs_this_call,
         resumed_from,
-        best,
         stop,
-        run_dir: run_dir.to_owned(),
-        best_dir: run_dir.join(BEST_DIR),
-        log,
-    })
+        run_dir,
+    ))
 }
 
 #[cfg(test)]
