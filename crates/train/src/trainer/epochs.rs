@@ -6,7 +6,6 @@ use std::path::Path;
 use std::time::Instant;
 
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::AdamConfig;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -16,13 +15,8 @@ use singerid_eval::{ConfusionMatrix, Predictions};
 
 use super::config::{Objective, RunSpec, TrainConfig};
 use super::observer::{Control, StartInfo, StepProgress, StopReason, TrainObserver, TrainOutcome};
-use super::resume::{
-    fresh_state, load_last, note_no_improvement, outcome, save_last, stop_before_epoch,
-};
-use super::run_dir::{
-    BEST_DIR, EpochLog, LAST_DIR, LOG_JSONL, append_log, prepare_run_dir, read_log, run_error,
-    write_log,
-};
+use super::resume::{note_no_improvement, outcome, resume_or_start, save_last, stop_before_epoch};
+use super::run_dir::{BEST_DIR, EpochLog, append_log, prepare_run_dir, run_error};
 use crate::Error;
 use crate::bundle::{self, BundleMeta};
 use crate::clips::ClipSet;
@@ -99,32 +93,8 @@ pub fn train(
 
     let plain = device.clone();
     let device = plain.clone().autodiff();
-    let resumed = load_last(run_dir, entry, &model_config, config.adam_epsilon, &device)?;
-    let resumed_from = resumed.as_ref().map(|(_, _, s)| s.epoch);
-    let (mut model, mut optim, mut state) = match resumed {
-        Some(resumed) => resumed,
-        None => {
-            plain.seed(stream_seed(config.seed, 0, 0));
-            let model = entry.init(&model_config, &device)?;
-            let optim = AdamConfig::new().with_epsilon(config.adam_epsilon).init();
-            (model, optim, fresh_state())
-        }
-    };
-    let mut log = read_log(run_dir)?;
-    let done = resumed_from.unwrap_or(0);
-    log.retain(|row| row.epoch <= done);
-    if log.len() != done {
-        return Err(run_error(
-            &run_dir.join(LOG_JSONL),
-            format!(
-                "holds {} rows up to epoch {done}, but the checkpoint in {} is at epoch {done}; \
-                 the log is incomplete (rerun with restart to start over)",
-                log.len(),
-                run_dir.join(LAST_DIR).display()
-            ),
-        ));
-    }
-    write_log(run_dir, &log)?;
+    let (mut model, mut optim, mut state, mut log, resumed_from) =
+        resume_or_start(run_dir, entry, &model_config, config, &plain, &device)?;
 
     let batch_size = config.batch_size;
     let steps = train_indices.len().div_ceil(batch_size);

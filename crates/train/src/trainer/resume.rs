@@ -261,3 +261,53 @@ pub(super) fn outcome(
         log,
     }
 }
+
+/// What [`resume_or_start`] gives: the model, its optimiser, the run state, the log so far and
+/// the epoch resumed from.
+pub(super) type Started = (
+    Box<dyn SingerModel>,
+    ModuleOptimizer,
+    TrainState,
+    Vec<super::run_dir::EpochLog>,
+    Option<usize>,
+);
+
+/// The run's model, optimiser, state and log: from `last/` when the run has one (the log cut
+/// to its epochs, and refused when it lacks some), else a fresh model seeded from the run's
+/// seed. Shared by the classifier and siamese loops.
+pub(super) fn resume_or_start(
+    run_dir: &Path,
+    entry: &ModelEntry,
+    model_config: &serde_json::Value,
+    config: &super::config::TrainConfig,
+    plain: &Device,
+    device: &Device,
+) -> Result<Started, Error> {
+    let resumed = load_last(run_dir, entry, model_config, config.adam_epsilon, device)?;
+    let resumed_from = resumed.as_ref().map(|(_, _, s)| s.epoch);
+    let (model, optim, state) = match resumed {
+        Some(resumed) => resumed,
+        None => {
+            plain.seed(super::epochs::stream_seed(config.seed, 0, 0));
+            let model = entry.init(model_config, device)?;
+            let optim = AdamConfig::new().with_epsilon(config.adam_epsilon).init();
+            (model, optim, fresh_state())
+        }
+    };
+    let mut log = super::run_dir::read_log(run_dir)?;
+    let done = resumed_from.unwrap_or(0);
+    log.retain(|row| row.epoch <= done);
+    if log.len() != done {
+        return Err(super::run_dir::run_error(
+            &run_dir.join(super::run_dir::LOG_JSONL),
+            format!(
+                "holds {} rows up to epoch {done}, but the checkpoint in {} is at epoch {done}; \
+                 the log is incomplete (rerun with restart to start over)",
+                log.len(),
+                run_dir.join(LAST_DIR).display()
+            ),
+        ));
+    }
+    super::run_dir::write_log(run_dir, &log)?;
+    Ok((model, optim, state, log, resumed_from))
+}
