@@ -95,6 +95,14 @@ pub enum Command {
     /// be decoded or are shorter than one clip get one error line each; the others go on, and
     /// the exit status is 2 if any failed.
     Embed(crate::commands::embed::EmbedArgs),
+    /// Fold several trained models of one configuration (seeds) into one model whose logits
+    /// are the mean of theirs, and calibrate its `unknown` threshold on the validation split.
+    ///
+    /// The members must have been trained the same way (model kind, classes, features, clip
+    /// length, separator, data partition); today only mel_stats_linear models fold exactly
+    /// into one model. Prints the folded model's validation clip and song accuracy. This is how
+    /// the shipped default model was made (its README says the command).
+    Ensemble(crate::commands::ensemble::EnsembleArgs),
     /// Identify every audio file under folders into the library database, incrementally.
     ///
     /// A file the database already has (same path, size and time, or same content) with the

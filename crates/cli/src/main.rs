@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Command::Eval(eval) => commands::eval::run(eval, &args.global),
         Command::Identify(identify) => commands::identify::run(identify, &args.global),
         Command::Embed(a) => commands::embed::run(a, &args.global),
+        Command::Ensemble(a) => commands::ensemble::run(a, &args.global),
         Command::Scan(a) => commands::scan::run(a, &args.global),
         Command::Enrol(a) => commands::enrol::run(a, &args.global),
         Command::Singers(a) => commands::singers::run(a, &args.global),

@@ -25,6 +25,7 @@
 
 pub mod device;
 pub mod embed;
+pub mod ensemble;
 pub mod error;
 pub mod evaluate;
 pub mod evaluate_embedding;
@@ -37,6 +38,7 @@ use std::path::{Path, PathBuf};
 
 pub use device::DeviceChoice;
 pub use embed::{EmbeddingFiles, Embeddings, embed, write_embeddings};
+pub use ensemble::{EnsembleOutcome, EnsembleRequest, fold_ensemble};
 pub use error::Error;
 pub use evaluate::{EvalOutcome, EvalRequest, SplitPredictions, evaluate_split, predict_split};
 pub use evaluate_embedding::{EmbeddingEvalRequest, EmbeddingEvaluation, evaluate_embedding};

@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod embed;
 pub mod enrol;
+pub mod ensemble;
 pub mod eval;
 pub mod eval_open;
 pub mod features;

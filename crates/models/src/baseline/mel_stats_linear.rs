@@ -19,7 +19,7 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::classifier::{Classifier, ClassifierConfig, ModelOutput};
 use crate::error::ModelError;
@@ -180,6 +180,123 @@ impl Classifier for MelStatsLinear {
     }
 }
 
+impl MelStatsLinear {
+    /// One model whose logits are the mean of `members`' logits, exactly (up to rounding): an
+    /// ensemble folded into a single model of this kind, so that it costs one member at
+    /// inference.
+    ///
+    /// In inference each member is affine in the clip statistics `x`: `W_m·BN_m(x) + b_m`,
+    /// with `BN_m(x) = s_m ⊙ x + c_m` (`s_m = γ_m / sqrt(v_m + ε)`, `c_m = β_m − s_m ⊙ μ_m`
+    /// from its moving statistics). The result keeps the first member's batch norm, so its
+    /// embedding is the first member's, and writes every member's standardisation relative to
+    /// it, `BN_m(x) = A_m ⊙ BN_0(x) + C_m` with `A_m = s_m / s_0`, `C_m = c_m − A_m ⊙ c_0`;
+    /// then `W = mean_m diag(A_m)·W_m` and `b = mean_m (b_m + C_mᵀ·W_m)`.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidConfig`] for no members, members whose inference configs differ
+    /// (classes, mels, gate, epsilons), or a first member with a zero scale `s_0` (a γ of 0),
+    /// which the others cannot be written relative to.
+    pub fn logit_average(members: &[MelStatsLinear]) -> Result<MelStatsLinear, ModelError> {
+        let fail = |m: String| Err(ModelError::InvalidConfig(m));
+        let Some(first) = members.first() else {
+            return fail("an ensemble needs at least one member".into());
+        };
+        let inference = |c: &MelStatsLinearConfig| {
+            (c.n_classes, c.mels, c.gate_db, c.std_epsilon, c.bn_epsilon)
+        };
+        if let Some(i) = members
+            .iter()
+            .position(|m| inference(&m.config) != inference(&first.config))
+        {
+            return fail(format!(
+                "member {i} computes differently from member 0 (classes, mels, gate_db or an \
+                 epsilon differ): {:?} vs {:?}",
+                m_config_line(&members[i].config),
+                m_config_line(&first.config)
+            ));
+        }
+        let (features, classes) = (first.config.features(), first.config.n_classes);
+        let (s0, c0) = first.standardisation();
+        if s0.iter().any(|&s| s == 0.0 || !s.is_finite()) {
+            return fail("member 0 has a zero or non-finite batch-norm scale".into());
+        }
+        let mut weight = vec![0.0f64; features * classes]; // [features, classes], row-major
+        let mut bias = vec![0.0f64; classes];
+        for member in members {
+            let (s, c) = member.standardisation();
+            let w = to_f64(member.linear.weight.val().into_data());
+            let b = match &member.linear.bias {
+                Some(b) => to_f64(b.val().into_data()),
+                None => vec![0.0; classes],
+            };
+            for f in 0..features {
+                let a = s[f] / s0[f];
+                let shift = c[f] - a * c0[f];
+                for k in 0..classes {
+                    weight[f * classes + k] += a * w[f * classes + k];
+                    bias[k] += shift * w[f * classes + k];
+                }
+            }
+            for k in 0..classes {
+                bias[k] += b[k];
+            }
+        }
+        let n = members.len() as f64;
+        let device = first.linear.weight.val().device();
+        let weight: Vec<f32> = weight.iter().map(|&v| (v / n) as f32).collect();
+        let bias: Vec<f32> = bias.iter().map(|&v| (v / n) as f32).collect();
+        let mut folded = first.clone();
+        folded.linear.weight = folded
+            .linear
+            .weight
+            .map(|_| Tensor::from_data(TensorData::new(weight, [features, classes]), &device));
+        let bias = Tensor::from_data(TensorData::new(bias, [classes]), &device);
+        folded.linear.bias = Some(match folded.linear.bias {
+            Some(param) => param.map(|_| bias),
+            None => burn::module::Param::from_tensor(bias),
+        });
+        Ok(folded)
+    }
+
+    /// The inference-time batch norm as `s ⊙ x + c`: (`s`, `c`) per feature.
+    fn standardisation(&self) -> (Vec<f64>, Vec<f64>) {
+        let gamma = to_f64(self.norm.gamma.val().into_data());
+        let beta = to_f64(self.norm.beta.val().into_data());
+        let mean = to_f64(self.norm.running_mean.value().into_data());
+        let var = to_f64(self.norm.running_var.value().into_data());
+        let eps = self.config.bn_epsilon;
+        let s: Vec<f64> = gamma
+            .iter()
+            .zip(&var)
+            .map(|(g, v)| g / (v + eps).sqrt())
+            .collect();
+        let c = beta
+            .iter()
+            .zip(&s)
+            .zip(&mean)
+            .map(|((b, s), m)| b - s * m)
+            .collect();
+        (s, c)
+    }
+}
+
+/// The inference-relevant part of a config, for error messages.
+fn m_config_line(c: &MelStatsLinearConfig) -> String {
+    format!(
+        "classes {}, mels {}, gate_db {:?}, std_epsilon {}, bn_epsilon {}",
+        c.n_classes, c.mels, c.gate_db, c.std_epsilon, c.bn_epsilon
+    )
+}
+
+fn to_f64(data: TensorData) -> Vec<f64> {
+    data.convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap_or_default()
+        .into_iter()
+        .map(f64::from)
+        .collect()
+}
+
 /// Biased variance and mean over time of `x` `[batch, mels, frames]`, counting only the frames
 /// whose mean over the mels is within `gate` of the loudest frame's (at least that one frame).
 /// The selection is not differentiated (it is a step function of the input).
@@ -206,7 +323,7 @@ fn gated_var_mean(x: Tensor<3>, gate: f64) -> (Tensor<3>, Tensor<3>) {
 mod tests {
     use super::*;
     use crate::classifier::SingerModel;
-    use burn::tensor::{Distribution, TensorData};
+    use burn::tensor::Distribution;
 
     #[test]
     fn output_shapes() {
@@ -288,6 +405,53 @@ mod tests {
             );
             assert_eq!(a.expect("f32"), b.expect("f32"));
         }
+    }
+
+    /// Three members with different batch-norm statistics and weights: the folded model's
+    /// logits are the mean of theirs, and its embedding is the first member's.
+    #[test]
+    fn logit_average_is_the_mean_of_the_members_logits() {
+        let device = Device::default();
+        let config = MelStatsLinearConfig::new(5)
+            .with_mels(8)
+            .with_gate_db(Some(10.0));
+        let random = |shape: [usize; 1], lo: f64, hi: f64| {
+            Tensor::<1>::random(shape, Distribution::Uniform(lo, hi), &device)
+        };
+        let members: Vec<MelStatsLinear> = (0..3)
+            .map(|_| {
+                let mut m = config.init(&device);
+                m.norm.gamma = m.norm.gamma.map(|_| random([16], 0.5, 2.0));
+                m.norm.beta = m.norm.beta.map(|_| random([16], -1.0, 1.0));
+                m.norm.running_mean = burn::module::RunningState::new(random([16], -40.0, 0.0));
+                m.norm.running_var = burn::module::RunningState::new(random([16], 1.0, 30.0));
+                m.linear.bias = m.linear.bias.map(|b| b.map(|_| random([5], -1.0, 1.0)));
+                m
+            })
+            .collect();
+        let folded = MelStatsLinear::logit_average(&members).expect("fold");
+        let x = Tensor::random([4, 1, 8, 20], Distribution::Uniform(-80.0, 0.0), &device);
+        let mean = members
+            .iter()
+            .map(|m| Classifier::forward(m, x.clone(), None).logits)
+            .reduce(|a, b| a + b)
+            .expect("members")
+            .div_scalar(3.0);
+        let out = Classifier::forward(&folded, x.clone(), None);
+        let (got, want) = (to_f64(out.logits.into_data()), to_f64(mean.into_data()));
+        for (g, w) in got.iter().zip(&want) {
+            assert!(
+                (g - w).abs() < 1e-4 * (1.0 + w.abs()),
+                "{got:?} vs {want:?}"
+            );
+        }
+        let first = Classifier::forward(&members[0], x, None).embedding;
+        assert_eq!(to_f64(out.embedding.into_data()), to_f64(first.into_data()));
+        // Members that compute differently cannot be folded.
+        let other = MelStatsLinearConfig::new(5).with_mels(8).init(&device);
+        let mixed = [members[0].clone(), other];
+        assert!(MelStatsLinear::logit_average(&mixed).is_err());
+        assert!(MelStatsLinear::logit_average(&[]).is_err());
     }
 
     #[test]
