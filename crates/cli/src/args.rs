@@ -523,13 +523,15 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    /// The folder given, or the shipped model's.
+    /// The model folder given (a training run folder resolved to its `best/`, so that files
+    /// kept beside the model, such as `open_set.json`, and the library's fingerprint of it are
+    /// the same whichever of the two a user names), or the shipped model's.
     ///
     /// # Errors
-    /// No folder given and the shipped model not found.
+    /// No folder given and the shipped model not found; a path that is not a model folder.
     pub fn path(&self) -> anyhow::Result<PathBuf> {
         match &self.model {
-            Some(path) => Ok(path.clone()),
+            Some(path) => Ok(singerid_train::bundle::resolve_dir(path)?),
             None => Ok(singerid_infer::default_model()?),
         }
     }

@@ -146,4 +146,120 @@ fn contrastive_training_then_embedding_eval_and_embed() {
     assert_eq!(embedded.status.code(), Some(0));
     let summary: serde_json::Value = serde_json::from_slice(&embedded.stdout).expect("JSON");
     assert_eq!(summary["dim"], 16);
+
+    // In the library an embedding model names singers by profiles only (its class output is
+    // untrained): before calibration every answer is `unknown`, saying how to calibrate; after
+    // `eval-open --write-model` (written into best/ although the run folder was named) the
+    // answers are profiles' names with similarities, and a scan stores the same.
+    let db = dir.path().join("library.sqlite");
+    let amy = format!("{MINI}/audio/amy/amy_1/amy_1_05.mp3");
+    let identify_db = |file: &str| {
+        let out = singerid(&[
+            "identify",
+            "--quiet",
+            "--format",
+            "json",
+            "--model",
+            &path(&run),
+            "--db",
+            &path(&db),
+            file,
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let answer: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        answer["files"][0].clone()
+    };
+    let before = identify_db(&amy);
+    assert_eq!(before["by_profiles"], true, "{before}");
+    assert_eq!(before["singer"], "unknown", "{before}");
+    assert!(
+        before["unknown_reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("eval-open")),
+        "{before}"
+    );
+    let calibrated = singerid(&[
+        "eval-open",
+        "--quiet",
+        "--model",
+        &path(&run),
+        "--data",
+        &path(&manifest),
+        "--query-split",
+        "test",
+        "--target-false-accept",
+        "1",
+        "--write-model",
+        "--cache",
+        &path(&cache),
+        "--db",
+        &path(&dir.path().join("unused.sqlite")),
+        "--out",
+        &path(&dir.path().join("open")),
+    ]);
+    assert_eq!(
+        calibrated.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&calibrated.stderr)
+    );
+    assert!(run.join("best/open_set.json").is_file());
+    // A new database sees the calibrated folder (a new fingerprint); with every impostor
+    // accepted, the closest trained profile is the answer.
+    std::fs::remove_file(&db).expect("remove the database");
+    let after = identify_db(&amy);
+    assert_eq!(after["by_profiles"], true, "{after}");
+    assert_eq!(after["decided_by"], "profile", "{after}");
+    let singer = after["singer"].as_str().expect("singer");
+    assert_ne!(singer, "unknown", "{after}");
+    assert_eq!(after["top"][0]["singer"], singer, "{after}");
+    let similarity = after["confidence"].as_f64().expect("confidence");
+    assert!((-1.0..=1.0).contains(&similarity), "{after}");
+    // A scan stores the same kind of answer: the other amy_1 recording's, as `similar` shows it.
+    let other = format!("{MINI}/audio/amy/amy_1/amy_1_06.mp3");
+    let other_answer = identify_db(&other);
+    let scanned = dir.path().join("scan.sqlite");
+    let scan = singerid(&[
+        "scan",
+        "--quiet",
+        "--model",
+        &path(&run),
+        "--db",
+        &path(&scanned),
+        &amy,
+        &other,
+    ]);
+    assert_eq!(scan.status.code(), Some(0));
+    let similar = singerid(&[
+        "similar",
+        "--quiet",
+        "--format",
+        "json",
+        "--model",
+        &path(&run),
+        "--db",
+        &path(&scanned),
+        "-k",
+        "1",
+        &amy,
+    ]);
+    assert_eq!(
+        similar.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&similar.stderr)
+    );
+    let found: serde_json::Value = serde_json::from_slice(&similar.stdout).expect("JSON");
+    assert!(
+        found["recordings"][0]["name"]
+            .as_str()
+            .is_some_and(|n| n.ends_with("amy_1_06.mp3")),
+        "{found}"
+    );
+    assert_eq!(found["recordings"][0]["detail"], other_answer["singer"], "{found}");
 }

@@ -261,6 +261,7 @@ pub fn identify_open(
     let model = library.register_model(bundle, model_dir)?;
     let (trained, enrolled) = profiles(library, model.id)?;
     let threshold = library.enrol_threshold(model.id)?;
+    let by_profiles = singerid_infer::is_embedding_model(bundle);
     let mut out = OpenIdentification::default();
     // The decided results are collected here; identify need not keep its own copies.
     let inner = IdentifyOptions {
@@ -271,7 +272,16 @@ pub fn identify_open(
         let decided: Vec<OpenSetResult> = chunk
             .iter()
             .cloned()
-            .map(|f: FileResult| decide(f, &trained, &enrolled, threshold, options.top_k))
+            .map(|f: FileResult| {
+                decide(
+                    f,
+                    &trained,
+                    &enrolled,
+                    threshold,
+                    options.top_k,
+                    by_profiles,
+                )
+            })
             .collect();
         on_chunk(&decided);
         out.files.extend(decided);

@@ -15,11 +15,18 @@
 //! validation recordings scored against every profile (same singer: genuine, other: impostor),
 //! and the threshold at the operating point where false accepts and false rejects are equally
 //! frequent (the EER), or at a chosen impostor acceptance.
+//!
+//! An embedding model (a siamese network trained with the contrastive loss) has no trained
+//! class output, so it names singers by profiles alone ([`answer_by_profiles`]): the closest
+//! profile wins when it reaches the threshold, and every clip is named after its closest
+//! profile. Its results then carry cosine similarities where a classifier's carry
+//! probabilities (`confidence`, `top[].probability`, `clips[].probability`).
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use singerid_infer::FileResult;
+use singerid_infer::identify::{Ranked, UNKNOWN};
 
 use crate::error::LibraryError;
 
@@ -87,8 +94,12 @@ pub struct OpenSetResult {
     /// The model's result, its `singer` replaced by an enrolled singer when one wins.
     #[serde(flatten)]
     pub file: FileResult,
-    /// `model` (a trained singer, or `unknown`) or `enrolled`.
+    /// `model` (a trained singer, or `unknown`) or `enrolled`; for an embedding model,
+    /// `profile` (a trained singer's profile or `unknown`) or `enrolled`.
     pub decided_by: &'static str,
+    /// Whether the answer came from profiles alone (an embedding model): then `confidence`,
+    /// `top[].probability` and `clips[].probability` are cosine similarities.
+    pub by_profiles: bool,
     /// The model's own answer (a trained singer or `unknown`), whoever decided.
     pub model_singer: String,
     /// Why the model's own answer is `unknown`, if it is.
@@ -123,14 +134,93 @@ pub fn enrolled_winner<'a>(
         .filter(|&(_, s)| s > best_trained && s >= threshold)
 }
 
+/// A file's answer from profiles alone, for an embedding model whose class output is
+/// untrained: the closest of `profiles` is the answer when its cosine similarity reaches
+/// `threshold` (else `unknown`, saying why), each clip is named after its closest profile, and
+/// the vote fields count the clips whose closest profile is the file's. `confidence` and the
+/// `probability` fields become cosine similarities; `top` lists the three closest profiles. A
+/// file without a voice stays `unknown`.
+pub fn answer_by_profiles(
+    mut file: FileResult,
+    profiles: &[&Profile],
+    threshold: Option<f32>,
+) -> FileResult {
+    let ranked = |embedding: &[f32]| {
+        let mut list: Vec<Ranked> = profiles
+            .iter()
+            .map(|p| Ranked {
+                singer: p.name.clone(),
+                probability: cosine(embedding, &p.embedding),
+            })
+            .collect();
+        list.sort_by(|a, b| {
+            b.probability
+                .total_cmp(&a.probability)
+                .then(a.singer.cmp(&b.singer))
+        });
+        list
+    };
+    let mut top = ranked(&file.embedding);
+    top.truncate(3);
+    let best = top.first().cloned();
+    for clip in &mut file.clips {
+        let nearest = ranked(&clip.embedding).into_iter().next();
+        (clip.singer, clip.probability) = match nearest {
+            Some(r) if !clip.embedding.is_empty() => (r.singer, r.probability),
+            _ => (UNKNOWN.to_owned(), 0.0),
+        };
+    }
+    let best_name = best.as_ref().map_or(UNKNOWN, |b| b.singer.as_str());
+    file.counted = file.clips.len();
+    file.votes = file.clips.iter().filter(|c| c.singer == best_name).count();
+    file.vote_share = if file.counted > 0 {
+        file.votes as f64 / file.counted as f64
+    } else {
+        0.0
+    };
+    file.confident_vote = false;
+    file.best_guess = best_name.to_owned();
+    file.confidence = best.as_ref().map_or(0.0, |b| b.probability);
+    file.top = top;
+    let no_voice = file
+        .unknown_reason
+        .as_deref()
+        .is_some_and(|r| r.starts_with("no voice"));
+    if !no_voice {
+        (file.singer, file.unknown_reason) = match (&best, threshold) {
+            (Some(b), Some(t)) if b.probability >= t => (b.singer.clone(), None),
+            (Some(b), Some(t)) => (
+                UNKNOWN.to_owned(),
+                Some(format!(
+                    "no singer's profile is close enough: {} {:.3} is below the threshold {t:.3}",
+                    b.singer, b.probability
+                )),
+            ),
+            _ => (
+                UNKNOWN.to_owned(),
+                Some(
+                    "an embedding model names singers by their profiles, and this one has no \
+                     calibration (trained singers' profiles and threshold): run `singerid \
+                     eval-open --model <its folder> --write-model`"
+                        .to_owned(),
+                ),
+            ),
+        };
+    }
+    file
+}
+
 /// Applies the enrolled singers to a model's answer by [`enrolled_winner`], unless no voice
-/// was found. Lists the `top_k` closest enrolled singers.
+/// was found. Lists the `top_k` closest enrolled singers. With `by_profiles` (an embedding
+/// model) the answer comes from [`answer_by_profiles`] over the trained and enrolled profiles
+/// instead, and the model's own answer from the trained profiles alone.
 pub fn decide(
     file: FileResult,
     trained: &[Profile],
     enrolled: &[Profile],
     threshold: Option<f32>,
     top_k: usize,
+    by_profiles: bool,
 ) -> OpenSetResult {
     let ranked = |profiles: &[Profile]| {
         let mut list: Vec<ProfileMatch> = profiles
@@ -150,6 +240,26 @@ pub fn decide(
     let mut closest = ranked(enrolled);
     closest.truncate(top_k);
     let closest_trained = ranked(trained).into_iter().next();
+    if by_profiles {
+        let own = answer_by_profiles(file.clone(), &trained.iter().collect::<Vec<_>>(), threshold);
+        let all: Vec<&Profile> = trained.iter().chain(enrolled).collect();
+        let file = answer_by_profiles(file, &all, threshold);
+        let decided_by = if enrolled.iter().any(|p| p.name == file.singer) {
+            "enrolled"
+        } else {
+            "profile"
+        };
+        return OpenSetResult {
+            file,
+            decided_by,
+            by_profiles,
+            model_singer: own.singer,
+            model_unknown_reason: own.unknown_reason,
+            enrolled: closest,
+            closest_trained,
+            enrol_threshold: threshold,
+        };
+    }
     let no_voice = file
         .unknown_reason
         .as_deref()
@@ -172,6 +282,7 @@ pub fn decide(
     OpenSetResult {
         file,
         decided_by,
+        by_profiles,
         model_singer,
         model_unknown_reason,
         enrolled: closest,
@@ -308,7 +419,7 @@ mod tests {
         }];
         let x = || file("a", vec![1.0, 0.0], None);
         let s = cosine(&[1.0, 0.0], &enrolled[0].embedding);
-        let r = decide(x(), &trained, &enrolled, Some(s), 5);
+        let r = decide(x(), &trained, &enrolled, Some(s), 5, false);
         assert_eq!((r.file.singer.as_str(), r.decided_by), ("near", "enrolled"));
         assert_eq!(r.enrolled[0].singer, "near");
         assert_eq!(r.enrolled[1].singer, "far");
@@ -316,14 +427,14 @@ mod tests {
             r.closest_trained.as_ref().map(|m| m.singer.as_str()),
             Some("a")
         );
-        let r = decide(x(), &trained, &enrolled, Some(s.next_up()), 5);
+        let r = decide(x(), &trained, &enrolled, Some(s.next_up()), 5, false);
         assert_eq!((r.file.singer.as_str(), r.decided_by), ("a", "model"));
         // A trained profile closer than every enrolled one keeps the model's answer.
         let closer = [Profile {
             name: "a".into(),
             embedding: unit(&[1.0, 0.0]),
         }];
-        let r = decide(x(), &closer, &enrolled, Some(0.0), 5);
+        let r = decide(x(), &closer, &enrolled, Some(0.0), 5, false);
         assert_eq!(r.decided_by, "model");
         let low = decide(
             file(UNKNOWN, vec![1.0, 0.0], Some("low confidence: 0.2")),
@@ -331,6 +442,7 @@ mod tests {
             &enrolled,
             Some(0.5),
             1,
+            false,
         );
         assert_eq!(low.file.singer, "near");
         assert_eq!(low.file.unknown_reason, None);
@@ -341,13 +453,97 @@ mod tests {
             &enrolled,
             Some(0.5),
             5,
+            false,
         );
         assert_eq!(
             (silent.file.singer.as_str(), silent.decided_by),
             (UNKNOWN, "model")
         );
-        let uncalibrated = decide(x(), &trained, &enrolled, None, 5);
+        let uncalibrated = decide(x(), &trained, &enrolled, None, 5, false);
         assert_eq!(uncalibrated.decided_by, "model");
+    }
+
+    /// An embedding model answers by profiles: the closest of the trained and enrolled
+    /// profiles when it reaches the threshold (clips named after their own closest profile,
+    /// similarities in place of probabilities), `unknown` below it or without a calibration,
+    /// and `unknown` (no voice) whatever the profiles say.
+    #[test]
+    fn embedding_models_answer_by_profiles() {
+        use singerid_infer::identify::ClipLine;
+        let trained = [
+            Profile {
+                name: "a".into(),
+                embedding: unit(&[1.0, 0.0]),
+            },
+            Profile {
+                name: "b".into(),
+                embedding: unit(&[0.0, 1.0]),
+            },
+        ];
+        let enrolled = [Profile {
+            name: "e".into(),
+            embedding: unit(&[1.0, 1.0]),
+        }];
+        let clip = |index: usize, embedding: Vec<f32>| ClipLine {
+            index,
+            start_s: 3.0 * index as f64,
+            end_s: 3.0 * (index + 1) as f64,
+            singer: "untrained head".into(),
+            probability: 0.99,
+            embedding,
+        };
+        // The file lies between a and e, nearer e; its clips point at a, e and b.
+        let mut x = file("untrained head", vec![0.8, 0.6], None);
+        x.clips = vec![
+            clip(0, vec![1.0, 0.05]),
+            clip(1, vec![0.7, 0.7]),
+            clip(2, vec![0.0, 1.0]),
+        ];
+        let r = decide(x.clone(), &trained, &enrolled, Some(0.9), 5, true);
+        assert!(r.by_profiles);
+        assert_eq!((r.file.singer.as_str(), r.decided_by), ("e", "enrolled"));
+        let e_sim = cosine(&[0.8, 0.6], &unit(&[1.0, 1.0]));
+        assert!((r.file.confidence - e_sim).abs() < 1e-6);
+        let names: Vec<&str> = r.file.top.iter().map(|t| t.singer.as_str()).collect();
+        assert_eq!(names, ["e", "a", "b"]);
+        let clips: Vec<&str> = r.file.clips.iter().map(|c| c.singer.as_str()).collect();
+        assert_eq!(clips, ["a", "e", "b"]);
+        assert_eq!((r.file.votes, r.file.counted), (1, 3));
+        // The model's own answer is among the trained profiles only: a, at 0.8 below 0.9.
+        assert_eq!(r.model_singer, UNKNOWN);
+        let own = decide(x.clone(), &trained, &enrolled, Some(0.7), 5, true);
+        assert_eq!(
+            (own.file.singer.as_str(), own.model_singer.as_str()),
+            ("e", "a")
+        );
+        // Below the threshold: unknown, saying which profile came closest.
+        let low = decide(x.clone(), &trained, &enrolled, Some(0.995), 5, true);
+        assert_eq!(low.file.singer, UNKNOWN);
+        assert_eq!(low.file.best_guess, "e");
+        assert!(
+            low.file
+                .unknown_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("below the threshold"))
+        );
+        // No calibration: unknown, saying how to calibrate.
+        let none = decide(x.clone(), &trained, &enrolled, None, 5, true);
+        assert_eq!(none.file.singer, UNKNOWN);
+        assert!(
+            none.file
+                .unknown_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("eval-open"))
+        );
+        // No voice stays unknown for that reason.
+        x.singer = UNKNOWN.into();
+        x.unknown_reason = Some("no voice found: silent".into());
+        let silent = decide(x, &trained, &enrolled, Some(0.0), 5, true);
+        assert_eq!(silent.file.singer, UNKNOWN);
+        assert_eq!(
+            silent.file.unknown_reason.as_deref(),
+            Some("no voice found: silent")
+        );
     }
 
     /// 10 impostor scores 0.0 .. 0.9: a 10 % target accepts exactly the highest (0.9), 0 %

@@ -77,6 +77,15 @@ pub fn scan(
 ) -> Result<ScanSummary, LibraryError> {
     let started = Instant::now();
     let model = library.register_model(bundle, model_dir)?;
+    // An embedding model's class output is untrained: its stored answers come from the trained
+    // singers' profiles of its calibration instead (enrolled singers take part only in
+    // `identify --db`, as they do for classifiers).
+    let by_profiles = if singerid_infer::is_embedding_model(bundle) {
+        let (trained, _) = crate::enrol::profiles(library, model.id)?;
+        Some((trained, library.enrol_threshold(model.id)?))
+    } else {
+        None
+    };
     let (files, problems) = singerid_data::tree::audio_files(inputs);
     let mut failures: Vec<Failure> = problems
         .iter()
@@ -180,6 +189,20 @@ pub fn scan(
             if write_error.is_some() {
                 return;
             }
+            let answered: Vec<FileResult>;
+            let chunk = match &by_profiles {
+                Some((trained, threshold)) => {
+                    let profiles: Vec<&crate::open_set::Profile> = trained.iter().collect();
+                    answered = chunk
+                        .iter()
+                        .map(|f| {
+                            crate::open_set::answer_by_profiles(f.clone(), &profiles, *threshold)
+                        })
+                        .collect();
+                    answered.as_slice()
+                }
+                None => chunk,
+            };
             match store_chunk(library, &model, chunk, &pending) {
                 Ok(()) => {
                     for file in chunk {

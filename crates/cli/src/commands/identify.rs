@@ -213,6 +213,9 @@ fn render_open(r: &OpenSetResult) -> String {
         || "no calibrated threshold, so never chosen".into(),
         |t| format!("threshold {t:.3}"),
     );
+    if r.by_profiles {
+        return render_by_profiles(r, &threshold);
+    }
     let mut model_view = r.file.clone();
     model_view.singer.clone_from(&r.model_singer);
     model_view
@@ -237,6 +240,53 @@ fn render_open(r: &OpenSetResult) -> String {
     } else {
         format!("  closest enrolled ({threshold}): {}\n", closest.join(", "))
     });
+    out
+}
+
+/// A file's block for an embedding model, whose answers come from profiles: similarities
+/// where a classifier's block has probabilities and votes.
+fn render_by_profiles(r: &OpenSetResult, threshold: &str) -> String {
+    let f = &r.file;
+    let answer = match &f.unknown_reason {
+        Some(reason) => format!("{}: {reason}; best guess {}", f.singer, f.best_guess),
+        None => f.singer.clone(),
+    };
+    let source = if r.decided_by == "enrolled" {
+        "an enrolled singer's profile"
+    } else {
+        "a trained singer's profile"
+    };
+    let mut out = format!(
+        "{}: {answer} (embedding model: closest profile {} at cosine similarity {:.3}, {threshold}{})\n",
+        f.path.display(),
+        f.best_guess,
+        f.confidence,
+        if f.unknown_reason.is_none() {
+            format!("; {source}")
+        } else {
+            String::new()
+        }
+    );
+    let top: Vec<String> = f
+        .top
+        .iter()
+        .map(|t| format!("{} {:.3}", t.singer, t.probability))
+        .collect();
+    out.push_str(&format!(
+        "  closest profiles (cosine similarity): {}\n",
+        top.join(", ")
+    ));
+    if r.model_singer != f.singer {
+        out.push_str(&format!(
+            "  among the trained singers alone: {}\n",
+            r.model_singer
+        ));
+    }
+    out.push_str(&format!(
+        "  clips nearest to {}: {}/{}\n",
+        f.best_guess, f.votes, f.counted
+    ));
+    out.push_str(&timeline(f));
     out
 }
 
@@ -270,6 +320,14 @@ fn render_text(r: &FileResult) -> String {
         r.top.len(),
         top.join(", ")
     ));
+    out.push_str(&timeline(r));
+    out
+}
+
+/// The per-clip lines: time span, the clip's singer and its probability (similarity for an
+/// embedding model).
+fn timeline(r: &FileResult) -> String {
+    let mut out = String::new();
     for c in &r.clips {
         let span = format!("{:.2}-{:.2} s", c.start_s, c.end_s);
         out.push_str(&format!(
