@@ -261,5 +261,8 @@ fn contrastive_training_then_embedding_eval_and_embed() {
             .is_some_and(|n| n.ends_with("amy_1_06.mp3")),
         "{found}"
     );
-    assert_eq!(found["recordings"][0]["detail"], other_answer["singer"], "{found}");
+    assert_eq!(
+        found["recordings"][0]["detail"], other_answer["singer"],
+        "{found}"
+    );
 }
