@@ -12,6 +12,12 @@
 #    open_set.json (where new library databases read the enrolment threshold from).
 # Research-only (MIR-1K). One run at a time.
 #
+# Session 8 (2026-12-02): the recording vector is a choice (`--embedding model|log-probs`),
+# made on a development pair fixed the same way (the manifest's third and fourth singers,
+# abjones and amy) before Ani and Kenshin are scored with it:
+#   HOLDOUT=abjones,amy OUT=bench/runs/open-set-dev EMBEDDINGS="model log-probs" SHIPPED=0 \
+#     nice bench/open_set.sh
+#
 # Usage (repository root): nice bench/open_set.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,8 +25,10 @@ BIN=target/release/singerid
 DATA=../shared/data/mir1k/metadata.csv
 CACHE=${SINGERID_FEATURES_DIR:-target/singerid-features}
 SEP=models/open_unmix-mir1k
-OUT=bench/runs/open-set
-HOLDOUT=Ani,Kenshin
+OUT=${OUT:-bench/runs/open-set}
+HOLDOUT=${HOLDOUT:-Ani,Kenshin}
+EMBEDDINGS=${EMBEDDINGS:-model}
+SHIPPED=${SHIPPED:-1}
 mkdir -p "$OUT"
 log() { echo "$(date -u +%FT%TZ) $* (load $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$OUT/load.log"; }
 
@@ -43,13 +51,18 @@ PY
 
 RUN="$OUT/model-without-holdout"
 log "train $RUN"
+# (rerunning resumes or, when finished, only re-evaluates)
 RAYON_NUM_THREADS=2 "$BIN" train --quiet --data "$MANIFEST" --split manifest --model mel_stats_linear \
   --clip-seconds 3 --channel mix --vocals separated --separator "$SEP" --db power_db \
   --remixes 4 --batch-size 16 --seed 0 --lr 1e-2 --model-config '{"l2":1e-3,"gate_db":10}' \
   --epochs 300 --patience 30 --cache "$CACHE" --out "$RUN" >"$RUN.stdout" 2>"$RUN.stderr"
-log "eval-open $RUN"
-"$BIN" eval-open --quiet --model "$RUN" --data "$DATA" --holdout "$HOLDOUT" --cache "$CACHE" \
-  --out "$OUT/eval-open" | tee "$OUT/eval-open.txt"
+for embedding in $EMBEDDINGS; do
+  suffix=$([ "$embedding" = model ] && echo "" || echo "-$embedding")
+  log "eval-open $RUN ($embedding)"
+  "$BIN" eval-open --quiet --model "$RUN" --data "$DATA" --holdout "$HOLDOUT" --cache "$CACHE" \
+    --embedding "$embedding" --out "$OUT/eval-open$suffix" | tee "$OUT/eval-open$suffix.txt"
+done
+[ "$SHIPPED" = 1 ] || { log "done"; exit 0; }
 log "calibrate the shipped model"
 "$BIN" eval-open --quiet --model models/mel_stats_linear-separated-mir1k --data "$DATA" \
   --cache "$CACHE" --out "$OUT/shipped-calibration" --write-model | tee "$OUT/shipped-calibration.txt"

@@ -209,6 +209,42 @@ fn contrastive_training_then_embedding_eval_and_embed() {
         String::from_utf8_lossy(&calibrated.stderr)
     );
     assert!(run.join("best/open_set.json").is_file());
+    // The log-probability experiment runs (the same protocol, another recording vector) but
+    // cannot be written where the library would compare it with the model's embedding.
+    let experiment = |extra: &[&str]| {
+        let mut args = vec![
+            "eval-open".to_owned(),
+            "--quiet".into(),
+            "--format".into(),
+            "json".into(),
+            "--model".into(),
+            path(&run),
+            "--data".into(),
+            path(&manifest),
+            "--query-split".into(),
+            "test".into(),
+            "--embedding".into(),
+            "log-probs".into(),
+            "--cache".into(),
+            path(&cache),
+            "--out".into(),
+            path(&dir.path().join("open-log-probs")),
+        ];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        singerid(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let logs = experiment(&[]);
+    assert_eq!(
+        logs.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&logs.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&logs.stdout).expect("JSON");
+    assert_eq!(report["embedding"], "log-probs");
+    let refused = experiment(&["--write-model"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("cannot be written"));
     // A new database sees the calibrated folder (a new fingerprint); with every impostor
     // accepted, the closest trained profile is the answer.
     std::fs::remove_file(&db).expect("remove the database");

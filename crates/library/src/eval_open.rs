@@ -32,6 +32,21 @@ use crate::open_set::{
     OpenSetCalibration, Profile, cosine, enrolled_winner, profile_of, threshold_for,
 };
 
+/// Which vector stands for a recording in the open-set evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OpenEmbedding {
+    /// The model's embedding layer, averaged over the recording's clips (what the library
+    /// stores and enrols with).
+    #[default]
+    Model,
+    /// The mean over the recording's clips of the log class probabilities, centred by the mean
+    /// over the known singers' enrolment recordings: a recording described by how much it
+    /// sounds like each trained singer. An experiment of the evaluation only; the library does
+    /// not use it.
+    LogProbs,
+}
+
 /// What to evaluate.
 #[derive(Debug, Clone)]
 pub struct OpenEvalRequest {
@@ -52,6 +67,8 @@ pub struct OpenEvalRequest {
     pub cache: CacheOptions,
     /// Clips per forward pass.
     pub batch_size: usize,
+    /// The recording vector compared by cosine.
+    pub embedding: OpenEmbedding,
 }
 
 impl OpenEvalRequest {
@@ -71,6 +88,7 @@ impl OpenEvalRequest {
             target_false_accept: None,
             cache,
             batch_size: 32,
+            embedding: OpenEmbedding::Model,
         }
     }
 }
@@ -101,6 +119,8 @@ pub struct OpenEvalReport {
     pub enrol_split: String,
     /// Queries from this split.
     pub query_split: String,
+    /// The recording vector compared.
+    pub embedding: OpenEmbedding,
     /// The calibration (the model's own singers).
     pub calibration: OpenSetCalibration,
     /// Per held-out singer.
@@ -159,10 +179,23 @@ pub fn eval_open(
             request.batch_size,
             progress,
         )
-        .map(|s| recordings(&s.predictions))
+        .map(|s| recordings(&s.predictions, request.embedding))
     };
-    let enrol = predict(&request.enrol_split)?;
-    let query = predict(&request.query_split)?;
+    let mut enrol = predict(&request.enrol_split)?;
+    let mut query = predict(&request.query_split)?;
+    if request.embedding == OpenEmbedding::LogProbs {
+        let known: Vec<&[f32]> = enrol
+            .iter()
+            .filter(|r| classes.contains(&r.singer))
+            .map(|r| r.embedding.as_slice())
+            .collect();
+        let center = mean(&known);
+        for r in enrol.iter_mut().chain(query.iter_mut()) {
+            for (v, c) in r.embedding.iter_mut().zip(&center) {
+                *v -= c;
+            }
+        }
+    }
     for h in &request.holdout {
         if !enrol.iter().any(|r| &r.singer == h) {
             return Err(LibraryError::Invalid(format!(
@@ -278,6 +311,7 @@ pub fn eval_open(
         data: request.data.clone(),
         enrol_split: request.enrol_split.clone(),
         query_split: request.query_split.clone(),
+        embedding: request.embedding,
         calibration,
         held_out_top1: (total_queries > 0)
             .then(|| share(held_out.iter().map(|h| h.correct).sum(), total_queries)),
@@ -343,8 +377,25 @@ fn profiles(recs: &[Rec], keep: impl Fn(&str) -> bool) -> BTreeMap<String, Vec<f
         .collect()
 }
 
-/// Groups clip predictions into recordings: mean embedding and the paper's vote.
-fn recordings(p: &Predictions) -> Vec<Rec> {
+/// The element-wise mean of vectors (empty for none).
+fn mean(vectors: &[&[f32]]) -> Vec<f32> {
+    let Some(first) = vectors.first() else {
+        return Vec::new();
+    };
+    let mut sum = vec![0.0_f64; first.len()];
+    for v in vectors {
+        for (s, x) in sum.iter_mut().zip(*v) {
+            *s += f64::from(*x);
+        }
+    }
+    sum.iter()
+        .map(|s| (s / vectors.len() as f64) as f32)
+        .collect()
+}
+
+/// Groups clip predictions into recordings: the recording's vector (`kind`) and the paper's
+/// vote.
+fn recordings(p: &Predictions, kind: OpenEmbedding) -> Vec<Rec> {
     p.by_recording()
         .into_iter()
         .map(|r| {
@@ -358,7 +409,17 @@ fn recordings(p: &Predictions) -> Vec<Rec> {
                 vote: singerid_eval::vote::vote(&decisions)
                     .and_then(|c| p.classes.get(c).cloned())
                     .or_else(|| Some(UNKNOWN.to_owned())),
-                embedding: r.embedding(),
+                embedding: match kind {
+                    OpenEmbedding::Model => r.embedding(),
+                    OpenEmbedding::LogProbs => {
+                        let logs: Vec<Vec<f32>> = r
+                            .clips
+                            .iter()
+                            .map(|c| c.probs.iter().map(|&q| q.max(1e-7).ln()).collect())
+                            .collect();
+                        mean(&logs.iter().map(Vec::as_slice).collect::<Vec<_>>())
+                    }
+                },
             }
         })
         .collect()
@@ -374,7 +435,8 @@ impl OpenEvalReport {
             None => "the equal error rate".to_owned(),
         };
         let mut s = format!(
-            "Model `{}`, data `{}`: profiles from `{}`, queries from `{}`.\n\n\
+            "Model `{}`, data `{}`: profiles from `{}`, queries from `{}`; recordings compared \
+             by {}.\n\n\
              Threshold {:.4} (cosine), calibrated on the model's singers at {operating_point}: \
              {} impostor and {} genuine pairs, genuine acceptance {:.1} %, EER {:.1} %.\n\n\
              | held-out singer | enrolled recordings | queries | top-1 | taken by another enrolled singer when not enrolled |\n\
@@ -383,6 +445,10 @@ impl OpenEvalReport {
             self.data.display(),
             self.enrol_split,
             self.query_split,
+            match self.embedding {
+                OpenEmbedding::Model => "the model's embedding",
+                OpenEmbedding::LogProbs => "centred log class probabilities (an experiment)",
+            },
             self.calibration.threshold,
             self.calibration.impostor_pairs,
             self.calibration.genuine_pairs,

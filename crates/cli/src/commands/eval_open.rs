@@ -59,6 +59,13 @@ pub struct EvalOpenArgs {
     #[command(flatten)]
     pub db: DbArgs,
 
+    /// The vector a recording is compared by: `model` (the model's embedding, what the
+    /// library uses) or `log-probs` (the mean log class probabilities over its clips, centred
+    /// by the known singers' enrolment recordings: an experiment of this evaluation, which
+    /// cannot be written to the model or the database).
+    #[arg(long, value_enum, default_value = "model")]
+    pub embedding: EmbeddingArg,
+
     /// Clips per forward pass.
     #[arg(long, value_name = "N", default_value = "32")]
     pub batch_size: NonZeroUsize,
@@ -74,6 +81,15 @@ pub struct EvalOpenArgs {
     pub format: OutputFormat,
 }
 
+/// `--embedding` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum EmbeddingArg {
+    /// The model's embedding layer.
+    Model,
+    /// Centred mean log class probabilities.
+    LogProbs,
+}
+
 /// Runs the command.
 ///
 /// # Errors
@@ -83,6 +99,12 @@ pub fn run(args: &EvalOpenArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
         && !(0.0..=1.0).contains(&rate)
     {
         anyhow::bail!("--target-false-accept must be in [0, 1], got {rate}");
+    }
+    if matches!(args.embedding, EmbeddingArg::LogProbs) && (args.write_model || args.store_in_db) {
+        anyhow::bail!(
+            "--embedding log-probs is an experiment of this evaluation: the library compares the \
+             model's embedding, so its calibration cannot be written (--write-model, --store-in-db)"
+        );
     }
     let model = args.model.path()?;
     let bundle = singerid_infer::load_model(&model, args.device.device)
@@ -97,6 +119,10 @@ pub fn run(args: &EvalOpenArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     request.query_split.clone_from(&args.query_split);
     request.target_false_accept = args.target_false_accept;
     request.batch_size = args.batch_size.get();
+    request.embedding = match args.embedding {
+        EmbeddingArg::Model => singerid_library::eval_open::OpenEmbedding::Model,
+        EmbeddingArg::LogProbs => singerid_library::eval_open::OpenEmbedding::LogProbs,
+    };
     let progress = logging::Bar::new(global.quiet, 8);
     let report = eval_open(&bundle, &request, &progress)?;
     std::fs::create_dir_all(&args.out)
