@@ -44,6 +44,19 @@ fn eval_json(run: &Path, cache: &Path, out: &Path, extra: &[&str]) -> Value {
 
 /// `singerid train` for one epoch (batch 8) into `run`, after checking that it succeeded.
 fn train_one_epoch(data: &Path, split: &str, seed: &str, model: &str, cache: &Path, run: &Path) {
+    train_epochs(data, split, seed, model, "1", cache, run);
+}
+
+/// `singerid train` for `epochs` epochs (batch 8) into `run`, after checking that it succeeded.
+fn train_epochs(
+    data: &Path,
+    split: &str,
+    seed: &str,
+    model: &str,
+    epochs: &str,
+    cache: &Path,
+    run: &Path,
+) {
     let trained = singerid(&[
         "train",
         "--data",
@@ -55,7 +68,7 @@ fn train_one_epoch(data: &Path, split: &str, seed: &str, model: &str, cache: &Pa
         "--model",
         model,
         "--epochs",
-        "1",
+        epochs,
         "--batch-size",
         "8",
         "--cache",
@@ -261,32 +274,6 @@ fn eval_split_test_replays_an_album_split() {
     assert_eq!(summary["recordings"], expected);
 }
 
-/// `singerid train` with `--epochs <epochs>` (batch 8, song split) into `run`.
-fn train_epochs(seed: &str, epochs: &str, cache: &Path, run: &Path) {
-    let trained = singerid(&[
-        "train",
-        "--data",
-        MINI,
-        "--split",
-        "song",
-        "--seed",
-        seed,
-        "--model",
-        "mel_stats_linear",
-        "--epochs",
-        epochs,
-        "--batch-size",
-        "8",
-        "--cache",
-        s(cache),
-        "--out",
-        s(run),
-        "--quiet",
-    ]);
-    let stderr = String::from_utf8_lossy(&trained.stderr);
-    assert!(trained.status.success(), "train failed: {stderr}");
-}
-
 /// `singerid ensemble`: two models on one partition (one and two epochs of the same seed) fold
 /// into a model that `eval` scores exactly as the ensemble command reported, with its
 /// `unknown` threshold and members recorded; a member trained on another partition is refused.
@@ -295,8 +282,9 @@ fn ensemble_folds_members_of_one_partition_and_refuses_others() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cache = dir.path().join("cache");
     let [one, two, other, folded] = ["one", "two", "other", "folded"].map(|n| dir.path().join(n));
-    train_epochs("3", "1", &cache, &one);
-    train_epochs("3", "2", &cache, &two);
+    let mini = Path::new(MINI);
+    train_epochs(mini, "song", "3", "mel_stats_linear", "1", &cache, &one);
+    train_epochs(mini, "song", "3", "mel_stats_linear", "2", &cache, &two);
     let ensemble = singerid(&[
         "ensemble",
         s(&one),
@@ -344,7 +332,7 @@ fn ensemble_folds_members_of_one_partition_and_refuses_others() {
     );
 
     // Seed 4 draws another song split: not the same experiment, refused with the reason.
-    train_epochs("4", "1", &cache, &other);
+    train_epochs(mini, "song", "4", "mel_stats_linear", "1", &cache, &other);
     let refused = singerid(&[
         "ensemble",
         s(&one),
