@@ -115,13 +115,7 @@ fn contrastive_training_then_embedding_eval_and_embed() {
         "--out",
         &path(&dir.path().join("eval")),
     ]);
-    assert_eq!(
-        evaluated.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&evaluated.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&evaluated.stdout).expect("JSON");
+    let report = json_of(&evaluated);
     assert_eq!(report["dim"], 16);
     for score in report["knn"].as_array().expect("knn") {
         let accuracy = score["accuracy"].as_f64().expect("accuracy");
@@ -143,8 +137,7 @@ fn contrastive_training_then_embedding_eval_and_embed() {
         &path(&out),
         &format!("{MINI}/audio/amy/amy_1"),
     ]);
-    assert_eq!(embedded.status.code(), Some(0));
-    let summary: serde_json::Value = serde_json::from_slice(&embedded.stdout).expect("JSON");
+    let summary = json_of(&embedded);
     assert_eq!(summary["dim"], 16);
 
     // In the library an embedding model names singers by profiles only (its class output is
@@ -165,14 +158,7 @@ fn contrastive_training_then_embedding_eval_and_embed() {
             &path(&db),
             file,
         ]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "stderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let answer: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-        answer["files"][0].clone()
+        json_of(&out)["files"][0].clone()
     };
     let before = identify_db(&amy);
     assert_eq!(before["by_profiles"], true, "{before}");
@@ -185,6 +171,8 @@ fn contrastive_training_then_embedding_eval_and_embed() {
     );
     let calibrated = singerid(&[
         "eval-open",
+        "--format",
+        "json",
         "--quiet",
         "--model",
         &path(&run),
@@ -202,12 +190,7 @@ fn contrastive_training_then_embedding_eval_and_embed() {
         "--out",
         &path(&dir.path().join("open")),
     ]);
-    assert_eq!(
-        calibrated.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&calibrated.stderr)
-    );
+    json_of(&calibrated);
     assert!(run.join("best/open_set.json").is_file());
     // The log-probability experiment runs (the same protocol, another recording vector) but
     // cannot be written where the library would compare it with the model's embedding.
@@ -234,13 +217,7 @@ fn contrastive_training_then_embedding_eval_and_embed() {
         singerid(&args.iter().map(String::as_str).collect::<Vec<_>>())
     };
     let logs = experiment(&[]);
-    assert_eq!(
-        logs.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&logs.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&logs.stdout).expect("JSON");
+    let report = json_of(&logs);
     assert_eq!(report["embedding"], "log-probs");
     let refused = experiment(&["--write-model"]);
     assert_eq!(refused.status.code(), Some(2));
@@ -284,13 +261,7 @@ fn contrastive_training_then_embedding_eval_and_embed() {
         "1",
         &amy,
     ]);
-    assert_eq!(
-        similar.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&similar.stderr)
-    );
-    let found: serde_json::Value = serde_json::from_slice(&similar.stdout).expect("JSON");
+    let found = json_of(&similar);
     assert!(
         found["recordings"][0]["name"]
             .as_str()
@@ -301,4 +272,15 @@ fn contrastive_training_then_embedding_eval_and_embed() {
         found["recordings"][0]["detail"], other_answer["singer"],
         "{found}"
     );
+}
+
+/// The JSON on stdout of a command that must have succeeded (its stderr in the message if not).
+fn json_of(out: &std::process::Output) -> serde_json::Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
