@@ -585,13 +585,17 @@ impl LibraryArgs {
     /// Loads the model and opens the database: (bundle, model folder, library).
     ///
     /// # Errors
-    /// An unreadable model or database.
+    /// An unreadable model or database; a tagging model (`--objective multilabel`), whose
+    /// outputs are tags, not the singers a library names.
     pub fn open(
         &self,
     ) -> anyhow::Result<(singerid_infer::Bundle, PathBuf, singerid_library::Library)> {
         let model = self.model.path()?;
         let bundle = singerid_infer::load_model(&model, self.device.device)
             .with_context(|| format!("loading the model {}", model.display()))?;
+        if singerid_infer::is_tagging_model(&bundle) {
+            return Err(singerid_infer::Error::TaggingModel(model).into());
+        }
         Ok((bundle, model, self.db.open()?))
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Two sources give the same [`Dataset`]: an artist20-style directory tree
 //! (`<root>/<artist>/<album>/<song>.<ext>`, see [`crate::tree`]) and a manifest CSV
-//! (`path,singer[,album][,song][,split]`, see [`crate::manifest`]). Recordings are identified by
+//! (`path,singer[,album][,song][,split][,tags]`, see [`crate::manifest`]). Recordings are identified by
 //! their full relative path, never by file name alone, and are always sorted by it.
 
 use std::path::{Path, PathBuf};
@@ -43,6 +43,10 @@ pub struct Recording {
     /// The split's name, when the source assigns one (manifests with a `split` column): a
     /// partition role (`train`, `val`, `test`) or any other name (`openset`, ...).
     pub split: Option<SplitName>,
+    /// The recording's tags, for multi-label training (a manifest's `tags` column, see
+    /// [`crate::manifest`]); empty when it lists none, and for trees.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl Recording {

@@ -1,13 +1,17 @@
-//! Reading a manifest CSV: `path,singer[,album][,song][,split]`.
+//! Reading a manifest CSV: `path,singer[,album][,song][,split][,tags]`.
 //!
 //! The header row names the columns (case-insensitive, surrounding spaces ignored, any order);
-//! `path` and `singer` are required, `album`, `song` and `split` optional, other columns are
-//! ignored (MIR-1K's `metadata.csv` is `path,singer,song,clip,duration_s,split`). Paths are
+//! `path` and `singer` are required, `album`, `song`, `split` and `tags` optional, other columns
+//! are ignored (MIR-1K's `metadata.csv` is `path,singer,song,clip,duration_s,split`). Paths are
 //! relative to the manifest's folder. A missing `song` column or an empty `song` cell makes the
 //! file stem the song; an empty `split` cell means no split. A split may have any name
 //! ([`SplitName`]): `train`, `val` (or `validation`) and `test` are the partition's roles, other
-//! names (`openset`, `enrol`, ...) are kept for a caller to select. Rows that cannot be used (an empty
-//! path or singer, a path listed twice, a malformed CSV record) are reported as
+//! names (`openset`, `enrol`, ...) are kept for a caller to select. The `tags` cell lists the
+//! recording's tags for multi-label training (`rock; female vocal`): `;`-separated names, each
+//! trimmed of surrounding spaces, kept in the cell's order; an empty cell means no tag (a negative
+//! for every tag, not a missing label). Rows that cannot be used (an empty path or singer, a
+//! path listed twice, a malformed CSV record, a `tags` cell with an empty name such as `rock;;pop`
+//! or a trailing `;`, or one tag twice) are reported as
 //! problems and the other rows are still read. Whether the listed files exist is not checked
 //! here: a missing file fails when it is processed, like a file that vanishes mid-run.
 
@@ -34,6 +38,7 @@ struct Columns {
     album: Option<usize>,
     song: Option<usize>,
     split: Option<usize>,
+    tags: Option<usize>,
 }
 
 impl Columns {
@@ -47,7 +52,7 @@ impl Columns {
             find(name).ok_or_else(|| DataError::Manifest {
                 path: manifest.to_path_buf(),
                 message: format!(
-                    "no `{name}` column in the header ({}); expected `path,singer[,album][,song][,split]`",
+                    "no `{name}` column in the header ({}); expected `path,singer[,album][,song][,split][,tags]`",
                     header.iter().collect::<Vec<_>>().join(",")
                 ),
             })
@@ -58,6 +63,7 @@ impl Columns {
             album: find("album"),
             song: find("song"),
             split: find("split"),
+            tags: find("tags"),
         })
     }
 }
@@ -156,6 +162,10 @@ fn parse_row(
         .map(SplitName::new)
         .transpose()
         .map_err(|err| format!("{err} for {path_cell}"))?;
+    let tags = match optional(columns.tags) {
+        Some(cell) => parse_tags(cell).map_err(|err| format!("{err} for {path_cell}"))?,
+        None => Vec::new(),
+    };
     Ok(Recording {
         abs_path: root.join(&path),
         path,
@@ -163,7 +173,34 @@ fn parse_row(
         album: optional(columns.album).map(str::to_owned),
         song,
         split,
+        tags,
     })
+}
+
+/// The separator between the tags of a `tags` cell.
+pub const TAG_SEPARATOR: char = ';';
+
+/// Parses a non-empty `tags` cell: `;`-separated names, each trimmed of surrounding white space,
+/// in the cell's order.
+///
+/// # Errors
+/// A message naming the cell when a name is empty (`rock;;pop`, `rock;`, `; pop`) or listed
+/// twice.
+pub fn parse_tags(cell: &str) -> Result<Vec<String>, String> {
+    let mut tags: Vec<String> = Vec::new();
+    for tag in cell.split(TAG_SEPARATOR).map(str::trim) {
+        if tag.is_empty() {
+            return Err(format!(
+                "the tags {cell:?} hold an empty name (tags are `{TAG_SEPARATOR}`-separated names; \
+                 leave the cell empty for no tag)"
+            ));
+        }
+        if tags.iter().any(|known| known == tag) {
+            return Err(format!("the tags {cell:?} list {tag:?} twice"));
+        }
+        tags.push(tag.to_owned());
+    }
+    Ok(tags)
 }
 
 #[cfg(test)]
@@ -251,5 +288,75 @@ mod tests {
             .collect();
         assert_eq!(lines, [3, 4, 6]);
         assert!(rows.problems[2].to_string().contains("line 2"));
+    }
+
+    #[test]
+    fn without_a_tags_column_recordings_have_no_tags() {
+        let rows = read_str("path,singer\na.mp3,x\n").expect("read");
+        assert!(rows.problems.is_empty(), "{:?}", rows.problems);
+        assert!(rows.recordings[0].tags.is_empty());
+    }
+
+    #[test]
+    fn tags_are_split_on_semicolons_and_trimmed() {
+        let rows = read_str(
+            "path,singer, Tags ,split\n\
+             a.mp3,x, rock ;female vocal;  slow,train\n\
+             b.mp3,x,,train\n\
+             c.mp3,y,\"jazz;  \",val\n\
+             d.mp3,y,   ,val\n\
+             e.mp3,y,pop,val\n",
+        )
+        .expect("read");
+        let tags: Vec<Vec<String>> = rows.recordings.iter().map(|r| r.tags.clone()).collect();
+        assert_eq!(
+            tags,
+            [
+                vec![
+                    "rock".to_owned(),
+                    "female vocal".to_owned(),
+                    "slow".to_owned()
+                ],
+                vec![],
+                vec![],
+                vec!["pop".to_owned()],
+            ]
+        );
+        // The trailing `;` of `jazz;` leaves an empty name: a problem, not a silent drop.
+        assert_eq!(rows.problems.len(), 1, "{:?}", rows.problems);
+        let message = rows.problems[0].to_string();
+        assert!(
+            message.contains("line 4") && message.contains("empty name"),
+            "{message}"
+        );
+        assert!(message.contains("c.mp3"), "{message}");
+    }
+
+    #[test]
+    fn malformed_tags_are_row_problems() {
+        let rows = read_str(
+            "path,singer,tags\n\
+             a.mp3,x,rock;;pop\n\
+             b.mp3,x,;pop\n\
+             c.mp3,x,rock; rock\n\
+             d.mp3,x,rock\n",
+        )
+        .expect("read");
+        assert_eq!(rows.recordings.len(), 1);
+        assert_eq!(rows.recordings[0].tags, ["rock"]);
+        let messages: Vec<String> = rows.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert!(messages[0].contains("empty name"), "{}", messages[0]);
+        assert!(messages[1].contains("empty name"), "{}", messages[1]);
+        assert!(messages[2].contains("\"rock\" twice"), "{}", messages[2]);
+    }
+
+    #[test]
+    fn parse_tags_keeps_order_and_inner_spaces() {
+        assert_eq!(
+            parse_tags(" b ; a  c ").expect("valid"),
+            ["b".to_owned(), "a  c".to_owned()]
+        );
+        assert!(parse_tags(";").is_err());
     }
 }

@@ -287,6 +287,7 @@ mod tests {
             album: album.map(str::to_owned),
             song: song.into(),
             split: None,
+            tags: Vec::new(),
         }
     }
 

@@ -249,6 +249,7 @@ fn recording(root: &Path, file: &FoundFile, singer: &str, album: &str) -> Record
         album: Some(album.to_owned()),
         song,
         split: None,
+        tags: Vec::new(),
     }
 }
 

@@ -14,7 +14,8 @@
 //!   [`separation_report`] the report of `separate --eval` (several systems on the same clips).
 //! - Embeddings and tags: [`roc`] (scikit-learn-exact ROC and AUC), [`verification`]
 //!   (all-pairs cosine trials and their [`Eer`]), [`knn`] (kNN accuracy, enrolled or
-//!   leave-one-out) and [`tagging`] (macro / micro AUC-ROC over a tag matrix).
+//!   leave-one-out) and [`tagging`] (macro / micro AUC-ROC over a tag matrix, and
+//!   [`evaluate_tagging`]: a tagging model's predictions at clip and recording level).
 //!
 //! Data flows: [`Predictions`] -> [`evaluate()`] -> [`Evaluation`] -> [`write_report`].
 //! [`Error`] is the one error type.
@@ -44,7 +45,10 @@ pub use predictions::{ClipPrediction, Predictions, RecordingClips, mean_embeddin
 pub use report::{CurvePoint, ReportFiles, RunInfo, write_report};
 pub use roc::{RocCurve, roc_auc, roc_curve};
 pub use separation::{BssEval, ClipScores, Global, Permutation, bss_eval_sources, nsdr};
-pub use tagging::{roc_auc_macro, roc_auc_micro, roc_auc_per_tag};
+pub use tagging::{
+    TagAuc, TagEvaluation, TagLevelScores, evaluate_tagging, roc_auc_macro, roc_auc_micro,
+    roc_auc_per_tag,
+};
 pub use tsne::{TsneConfig, tsne};
 pub use verification::{Eer, PairScores, cosine_similarity, eer, pair_scores};
 pub use vote::{CONFIDENCE_THRESHOLD, ClipDecision, song_labels, song_vote, song_votes};

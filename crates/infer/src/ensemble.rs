@@ -77,6 +77,18 @@ pub fn fold_ensemble(
         bundles.push(singerid_train::bundle::load(&dir, &device)?);
         resolved.push(dir);
     }
+    for (dir, bundle) in resolved.iter().zip(&bundles) {
+        if !matches!(
+            singerid_train::Objective::of_provenance(&bundle.meta.provenance),
+            singerid_train::Objective::Softmax
+        ) {
+            return Err(Error::Evaluation(format!(
+                "{} was not trained as a classifier (softmax objective); only classifiers' \
+                 answers can be averaged",
+                dir.display()
+            )));
+        }
+    }
     let first = &bundles[0];
     for (dir, bundle) in resolved.iter().zip(&bundles).skip(1) {
         if let Some(what) = difference(first, bundle) {

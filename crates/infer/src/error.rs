@@ -49,6 +49,12 @@ pub enum Error {
          (kNN and EER), or enrol singers and `identify --db`"
     )]
     EmbeddingModel(PathBuf),
+    /// A tagging model (multi-label objective) asked to name singers.
+    #[error(
+        "{0} is a tagging model (trained with --objective multilabel): its outputs are tags, \
+         not singers, so it cannot identify a singer; `singerid eval` scores its tags (AUC-ROC)"
+    )]
+    TaggingModel(PathBuf),
     /// No model was named and the shipped one is not where it should be.
     #[error(
         "no model given and the shipped model is not in any of: {searched}; pass --model DIR \

@@ -6,14 +6,14 @@
 //! on, whatever the partition (manifest column, album split, song split). Without a record (or
 //! on another dataset) the manifest's split column is used.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use singerid_audio::Channel;
 use singerid_data::{CacheOptions, Dataset, Outcome, Progress, Recording};
 use singerid_eval::{Evaluation, Predictions, ReportFiles, RunInfo, evaluate, write_report};
-use singerid_train::{Bundle, ClipSet, DataRecord, predict};
+use singerid_train::{Bundle, ClipSet, DataRecord, predict, predict_tags};
 
 use crate::error::Error;
 
@@ -43,6 +43,63 @@ pub struct EvalRequest {
     pub command: String,
 }
 
+/// Which recordings an evaluation scored, and how many of them could be scored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SplitCounts {
+    /// The dataset evaluated.
+    pub data: PathBuf,
+    /// The split scored.
+    pub split: String,
+    /// Where the split came from: `model` (the model's recorded partition), `manifest` or
+    /// `all`.
+    pub split_source: &'static str,
+    /// Recordings in the split.
+    pub recordings: usize,
+    /// Recordings whose separation or features failed.
+    pub failed_recordings: usize,
+    /// Dataset entries that could not be read at all (bad manifest rows, unreadable folders).
+    pub dataset_problems: usize,
+    /// Recordings shorter than one clip.
+    pub skipped_recordings: usize,
+}
+
+impl SplitCounts {
+    /// `<data>, split <name> (<n> recordings, <f> failed, <s> without a full clip)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{}, split {} ({} recordings, {} failed, {} without a full clip)",
+            self.data.display(),
+            self.split,
+            self.recordings,
+            self.failed_recordings,
+            self.skipped_recordings
+        )
+    }
+}
+
+impl EvalRequest {
+    /// [`predict_split`] of `bundle` on the dataset and split this request names.
+    ///
+    /// # Errors
+    /// As [`predict_split`].
+    pub fn predict(
+        &self,
+        bundle: &Bundle,
+        progress: &dyn Progress,
+    ) -> Result<SplitPredictions, Error> {
+        predict_split(
+            bundle,
+            &self.model_dir,
+            self.data.as_deref(),
+            self.split.as_deref(),
+            self.channel,
+            &self.cache,
+            self.batch_size,
+            progress,
+        )
+    }
+}
+
 /// The result of an evaluation.
 #[derive(Debug, Clone, Serialize)]
 pub struct EvalOutcome {
@@ -50,20 +107,9 @@ pub struct EvalOutcome {
     pub model: String,
     /// The model's vocal source ([`Bundle::vocals`]).
     pub vocals: String,
-    /// The dataset evaluated.
-    pub data: PathBuf,
-    /// The split scored.
-    pub split: String,
-    /// Where the split came from: `model` (the model's recorded partition) or `manifest`.
-    pub split_source: &'static str,
-    /// Recordings in the split.
-    pub recordings: usize,
-    /// Recordings whose features failed.
-    pub failed_recordings: usize,
-    /// Dataset entries that could not be read at all (bad manifest rows, unreadable folders).
-    pub dataset_problems: usize,
-    /// Recordings shorter than one clip.
-    pub skipped_recordings: usize,
+    /// The dataset, the split and its counts.
+    #[serde(flatten)]
+    pub counts: SplitCounts,
     /// The scores.
     pub evaluation: Evaluation,
     /// Every clip's prediction.
@@ -95,8 +141,27 @@ pub struct SplitPredictions {
     pub dataset_problems: usize,
     /// Recordings shorter than one clip (one message each).
     pub skipped: Vec<String>,
-    /// Every clip's prediction (singers the model does not know have no label).
+    /// Every clip's prediction (singers the model does not know have no label). A tagging
+    /// model's ([`crate::is_tagging_model`]) `probs` are its sigmoid outputs, one per tag.
     pub predictions: Predictions,
+    /// The tags the dataset lists for each predicted recording, by the recording key of
+    /// [`Self::predictions`] (empty lists for a dataset without tags).
+    pub tags: BTreeMap<String, Vec<String>>,
+}
+
+impl SplitPredictions {
+    /// The dataset, the split and its counts.
+    pub fn counts(&self) -> SplitCounts {
+        SplitCounts {
+            data: self.data.clone(),
+            split: self.split.clone(),
+            split_source: self.split_source,
+            recordings: self.recordings,
+            failed_recordings: self.failed_recordings,
+            dataset_problems: self.dataset_problems,
+            skipped_recordings: self.skipped.len(),
+        }
+    }
 }
 
 /// Runs `bundle` over every clip of a split of a dataset, through the feature cache (and the
@@ -199,7 +264,15 @@ pub fn predict_split(
     for message in &skipped {
         tracing::warn!("{message}");
     }
-    let predictions = predict(&*bundle.model, &set, batch_size.max(1));
+    let predictions = if crate::is_tagging_model(bundle) {
+        predict_tags(&*bundle.model, &set, batch_size.max(1))
+    } else {
+        predict(&*bundle.model, &set, batch_size.max(1))
+    };
+    let tags = set
+        .recordings()
+        .map(|r| (r.path.display().to_string(), r.tags.clone()))
+        .collect();
     if predictions.clips.is_empty() {
         return Err(Error::Evaluation(format!(
             "no clips to evaluate: every recording of split `{split}` failed or is shorter than \
@@ -218,6 +291,7 @@ pub fn predict_split(
         dataset_problems: dataset.problems.len(),
         skipped,
         predictions,
+        tags,
     })
 }
 
@@ -232,16 +306,8 @@ pub fn evaluate_split(
     progress: &dyn Progress,
 ) -> Result<EvalOutcome, Error> {
     let meta = &bundle.meta;
-    let split = predict_split(
-        bundle,
-        &request.model_dir,
-        request.data.as_deref(),
-        request.split.as_deref(),
-        request.channel,
-        &request.cache,
-        request.batch_size,
-        progress,
-    )?;
+    let split = request.predict(bundle, progress)?;
+    let counts = split.counts();
     let predictions = split.predictions;
     let evaluation = match evaluate(&predictions) {
         Err(singerid_eval::Error::NoSamples) => {
@@ -284,14 +350,7 @@ pub fn evaluate_split(
         features: config,
         clip_frames: meta.clip_frames,
         last_clip: meta.last_clip,
-        data: format!(
-            "{}, split {} ({} recordings, {} failed, {} without a full clip)",
-            split.data.display(),
-            split.split,
-            split.recordings,
-            split.failed_recordings,
-            split.skipped.len()
-        ),
+        data: counts.describe(),
         checkpoint: Some(request.model_dir.clone()),
         command: request.command.clone(),
         notes,
@@ -301,13 +360,7 @@ pub fn evaluate_split(
     Ok(EvalOutcome {
         model: model_name,
         vocals: bundle.vocals(),
-        data: split.data,
-        split: split.split,
-        split_source: split.split_source,
-        recordings: split.recordings,
-        failed_recordings: split.failed_recordings,
-        dataset_problems: split.dataset_problems,
-        skipped_recordings: split.skipped.len(),
+        counts,
         evaluation,
         predictions,
         report,

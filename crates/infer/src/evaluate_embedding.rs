@@ -249,11 +249,7 @@ pub fn evaluate_embedding(
         report_md: request.out.join("report.md"),
         command: request.command.clone(),
     };
-    let json = serde_json::to_string_pretty(&evaluation).map_err(|e| Error::Io {
-        path: evaluation.report_json.clone(),
-        source: std::io::Error::other(e),
-    })?;
-    write(&evaluation.report_json, &(json + "\n"))?;
+    write_json(&evaluation.report_json, &evaluation)?;
     write(&evaluation.report_md, &markdown(&evaluation))?;
     Ok(evaluation)
 }
@@ -300,7 +296,17 @@ pub fn markdown(e: &EmbeddingEvaluation) -> String {
     out
 }
 
-fn write(path: &Path, text: &str) -> Result<(), Error> {
+/// Writes `value` as pretty JSON (a report, stable key order) atomically.
+pub(crate) fn write_json(path: &Path, value: &impl Serialize) -> Result<(), Error> {
+    let json = serde_json::to_string_pretty(value).map_err(|e| Error::Io {
+        path: path.to_owned(),
+        source: std::io::Error::other(e),
+    })?;
+    write(path, &(json + "\n"))
+}
+
+/// Writes a report file atomically.
+pub(crate) fn write(path: &Path, text: &str) -> Result<(), Error> {
     singerid_data::atomic::write_atomic(path, text.as_bytes()).map_err(|e| Error::Io {
         path: path.to_owned(),
         source: e,
@@ -308,7 +314,7 @@ fn write(path: &Path, text: &str) -> Result<(), Error> {
 }
 
 /// A CSV field, quoted (with doubled quotes) when it holds a comma, quote or line break.
-fn csv_field(value: &str) -> String {
+pub(crate) fn csv_field(value: &str) -> String {
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {

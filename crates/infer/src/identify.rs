@@ -303,6 +303,7 @@ fn recording_for(path: &Path) -> Recording {
         album: None,
         song: path.display().to_string(),
         split: None,
+        tags: Vec::new(),
     }
 }
 

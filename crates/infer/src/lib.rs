@@ -14,6 +14,8 @@
 //! - [`evaluate_embedding`](mod@evaluate_embedding): an embedding (a siamese model's) on a
 //!   dataset: kNN singer accuracy (enrol train recordings, query val), verification EER over
 //!   all query pairs, a t-SNE map coloured by singer.
+//! - [`evaluate_tagging`](mod@evaluate_tagging): a tagging model (`--objective multilabel`) on
+//!   a split: AUC-ROC per tag, macro and micro, over clips and over recordings.
 //! - [`reproduce`](mod@reproduce): the paper's grid of training runs and Table 1.
 //! - [`separate`](mod@separate): audio -> vocals and accompaniment stems (the Open-Unmix
 //!   separator), and the separation report (GNSDR) on a dataset split.
@@ -29,6 +31,7 @@ pub mod ensemble;
 pub mod error;
 pub mod evaluate;
 pub mod evaluate_embedding;
+pub mod evaluate_tagging;
 pub mod identify;
 pub mod melody;
 pub mod reproduce;
@@ -40,8 +43,11 @@ pub use device::DeviceChoice;
 pub use embed::{EmbeddingFiles, Embeddings, embed, write_embeddings};
 pub use ensemble::{EnsembleOutcome, EnsembleRequest, fold_ensemble};
 pub use error::Error;
-pub use evaluate::{EvalOutcome, EvalRequest, SplitPredictions, evaluate_split, predict_split};
+pub use evaluate::{
+    EvalOutcome, EvalRequest, SplitCounts, SplitPredictions, evaluate_split, predict_split,
+};
 pub use evaluate_embedding::{EmbeddingEvalRequest, EmbeddingEvaluation, evaluate_embedding};
+pub use evaluate_tagging::{TaggingEvaluation, evaluate_tagging};
 pub use identify::{FileResult, Identification, IdentifyOptions, identify};
 pub use melody::{CrepeChoice, MelodyFile, MelodyOptions, load_crepe_model, melody_files};
 pub use reproduce::{GridObserver, ReproduceRequest, reproduce};
@@ -101,13 +107,23 @@ pub fn is_embedding_model(bundle: &Bundle) -> bool {
     )
 }
 
-/// Refuses an embedding model where a classifier's answer is needed (`identify`).
+/// Whether `bundle` was trained as a tagger (`--objective multilabel`): its classes are tags,
+/// its outputs independent sigmoids, so it names no singer.
+pub fn is_tagging_model(bundle: &Bundle) -> bool {
+    singerid_train::Objective::of_provenance(&bundle.meta.provenance).is_multilabel()
+}
+
+/// Refuses an embedding or tagging model where a classifier's answer is needed (`identify`).
 ///
 /// # Errors
-/// [`Error::EmbeddingModel`] naming the folder and what to use instead.
+/// [`Error::EmbeddingModel`] or [`Error::TaggingModel`] naming the folder and what to use
+/// instead.
 pub fn require_classifier(bundle: &Bundle, path: &Path) -> Result<(), Error> {
     if is_embedding_model(bundle) {
         return Err(Error::EmbeddingModel(path.to_owned()));
+    }
+    if is_tagging_model(bundle) {
+        return Err(Error::TaggingModel(path.to_owned()));
     }
     Ok(())
 }

@@ -47,6 +47,13 @@ impl App {
                 source: e,
             }
         })?;
+        // A tagger's classes are tags: the library and the page would show them as singers.
+        if singerid_infer::is_tagging_model(&bundle) {
+            return Err(ServerError::Model {
+                path: config.model.clone(),
+                source: singerid_infer::Error::TaggingModel(config.model.clone()),
+            });
+        }
         let mut library = Library::open(&config.db)?;
         let model = library.register_model(&bundle, &config.model)?;
         let uploads = uploads_dir(&config.db);

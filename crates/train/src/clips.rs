@@ -449,6 +449,7 @@ mod tests {
                     album: None,
                     song: format!("song{r}"),
                     split: None,
+                    tags: Vec::new(),
                 };
                 (
                     recording,

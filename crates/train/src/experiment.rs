@@ -72,7 +72,8 @@ pub struct ExperimentSpec {
     pub class_weights: bool,
     /// Learning-rate plateau schedule (`None`: constant).
     pub lr_plateau: Option<LrPlateau>,
-    /// The training objective (softmax classification, or a siamese embedding).
+    /// The training objective (softmax classification, a siamese embedding, or multi-label
+    /// tagging on the manifest's `tags` column).
     pub objective: Objective,
     /// Remixes per training recording ([`crate::remix`]): its voice stem over another singer's
     /// accompaniment stem, separated when `separator` is set; needs stereo stems and the
@@ -161,7 +162,8 @@ pub struct Prepared {
     pub partition: Partition,
     /// The resolved feature config.
     pub features: FeatureConfig,
-    /// Class names: the sorted singers of the training part.
+    /// Class names: the sorted singers of the training part, or with
+    /// [`Objective::Multilabel`] its sorted tags ([`crate::objective::tag_vocabulary`]).
     pub classes: Vec<String>,
     /// Training clips.
     pub train: ClipSet,
@@ -190,8 +192,9 @@ impl Prepared {
     /// One line about the experiment's data, partition, clips and model, for the user.
     pub fn summary(&self) -> String {
         let p = self;
+        let tagging = p.config.objective.is_multilabel();
         let mut summary = format!(
-            "data: {} ({} split{}), {} classes; train {} songs / {} clips, val {} songs / {} clips, \
+            "data: {} ({} split{}), {} {}; train {} songs / {} clips, val {} songs / {} clips, \
              test {} songs / {} clips; {} frames per clip ({} s), channel {}, model {}",
             p.dataset_name(),
             p.partition.mode.as_str(),
@@ -201,6 +204,7 @@ impl Prepared {
                 format!(", seed {}", p.partition.seed)
             },
             p.classes.len(),
+            if tagging { "tags" } else { "classes" },
             p.train.song_count(),
             p.train.len(),
             p.val.song_count(),
@@ -212,7 +216,12 @@ impl Prepared {
             p.features.channel.name(),
             p.config.model,
         );
-        let unknown = p.val.unlabelled_count() + p.test.unlabelled_count();
+        // A tagging run's clips have no singer label: each is scored on its recording's tags.
+        let unknown = if tagging {
+            0
+        } else {
+            p.val.unlabelled_count() + p.test.unlabelled_count()
+        };
         if unknown > 0 {
             summary.push_str(&format!(
                 "; {unknown} val/test clips are of singers absent from training (not scored)"
@@ -267,6 +276,49 @@ pub fn dataset_name(dataset: &Dataset) -> String {
     }
 }
 
+/// Checks that a multi-label experiment can be run on `dataset`, before any long step.
+///
+/// # Errors
+/// [`Error::Experiment`] when the dataset lists no tags, or remixes are asked for (a remix
+/// mixes two recordings, whose tags need not apply to it).
+fn check_tagging(spec: &ExperimentSpec, dataset: &Dataset) -> Result<(), Error> {
+    let invalid = |message: String| Error::Experiment { message };
+    if spec.remixes > 0 {
+        return Err(invalid(
+            "remixes put one recording's voice over another's accompaniment, and neither \
+             recording's tags need apply to the mix; the multi-label objective takes no remixes"
+                .into(),
+        ));
+    }
+    if dataset.recordings.iter().all(|r| r.tags.is_empty()) {
+        return Err(invalid(format!(
+            "the multi-label objective trains on tags, and {} lists none: give the manifest a \
+             `tags` column (`;`-separated tags per recording, e.g. `rock;female vocal`)",
+            spec.data.display()
+        )));
+    }
+    Ok(())
+}
+
+/// The classes of a multi-label run: the tag vocabulary of the training part.
+///
+/// # Errors
+/// [`Error::Experiment`] when no training recording has a tag.
+fn tag_classes(spec: &ExperimentSpec, partition: &Partition) -> Result<Vec<String>, Error> {
+    let vocabulary =
+        crate::objective::tag_vocabulary(partition.train.iter().map(|r| r.tags.as_slice()));
+    if vocabulary.is_empty() {
+        return Err(Error::Experiment {
+            message: format!(
+                "no recording of the training part of {} has a tag; the multi-label \
+                 objective learns the tags of the training recordings",
+                spec.data.display()
+            ),
+        });
+    }
+    Ok(vocabulary)
+}
+
 /// Reads the dataset, partitions it, fills the feature cache and builds the clip sets.
 ///
 /// # Errors
@@ -302,6 +354,9 @@ pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepare
     let mut problems: Vec<String> = dataset.problems.iter().map(ToString::to_string).collect();
     for problem in &dataset.problems {
         tracing::error!("{problem}");
+    }
+    if spec.objective.is_multilabel() {
+        check_tagging(spec, &dataset)?;
     }
     if spec.remixes > 0 && features.channel != singerid_audio::Channel::Mix {
         return Err(invalid(format!(
@@ -365,9 +420,14 @@ pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepare
             mode.as_str()
         ))
     })?;
-    let mut classes: Vec<String> = partition.train.iter().map(|r| r.singer.clone()).collect();
-    classes.sort();
-    classes.dedup();
+    let classes = if spec.objective.is_multilabel() {
+        tag_classes(spec, &partition)?
+    } else {
+        let mut singers: Vec<String> = partition.train.iter().map(|r| r.singer.clone()).collect();
+        singers.sort();
+        singers.dedup();
+        singers
+    };
     if classes.is_empty() {
         return Err(invalid(format!(
             "the training part of the {} split is empty",

@@ -23,7 +23,9 @@
 //! - [`objective`]: the contrastive loss of a siamese embedding and multi-label binary
 //!   cross-entropy; [`pairs`]: balanced, song-disjoint clip pairs for the former;
 //!   [`trainer::siamese`]: the siamese training mode ([`Objective::Contrastive`]), one network
-//!   applied to both clips of each pair, run by [`train`] like any other.
+//!   applied to both clips of each pair, run by [`train`] like any other;
+//!   [`trainer::multilabel`]: the tagging mode ([`Objective::Multilabel`]: a manifest's tags as
+//!   the classes, sigmoid outputs, selected on the macro AUC-ROC), run by the classifier loop.
 //!
 //! Data flows: dataset + feature cache -> [`ClipSet`] -> [`train`] -> `best/` [`Bundle`].
 //! Scoring, reports and plots live in `singerid-eval`, which has no burn dependency.
@@ -46,10 +48,11 @@ pub use clips::{Augment, ClipSet};
 pub use error::Error;
 pub use experiment::{DataRecord, ExperimentSpec, Prepared, prepare};
 pub use objective::{
-    ContrastiveForm, ContrastiveLoss, ContrastiveLossConfig, multilabel_bce_with_logits,
+    ContrastiveForm, ContrastiveLoss, ContrastiveLossConfig, multi_hot, multilabel_bce_with_logits,
+    tag_vocabulary,
 };
 pub use pairs::{ClipPair, PairSampler};
-pub use predict::predict;
+pub use predict::{predict, predict_tags};
 pub use trainer::{
     Control, EpochLog, LrPlateau, Objective, RunSpec, SiameseConfig, StepProgress, StopReason,
     TrainConfig, TrainObserver, TrainOutcome, train,

@@ -1,5 +1,6 @@
-//! Running a model over every clip of a [`ClipSet`]: the softmax probabilities and the
-//! embedding of each clip, in clip order, as [`Predictions`].
+//! Running a model over every clip of a [`ClipSet`]: the softmax probabilities (or, for a
+//! tagging model, [`predict_tags`]: the sigmoid of each output) and the embedding of each clip,
+//! in clip order, as [`Predictions`].
 //!
 //! The model is put in inference mode ([`SingerModel::valid`]: batch-norm uses its moving statistics,
 //! dropout is off, no autodiff graph), so the result does not depend on the batch size beyond
@@ -7,7 +8,7 @@
 //! `singerid identify`.
 
 use burn::tensor::Tensor;
-use burn::tensor::activation::softmax;
+use burn::tensor::activation::{sigmoid, softmax};
 use singerid_models::SingerModel;
 
 use crate::clips::ClipSet;
@@ -21,6 +22,26 @@ use singerid_eval::{ClipPrediction, Predictions};
 /// If the set's clips do not fit the model (mel bands other than the model's, clips shorter than
 /// [`SingerModel::min_frames`]); callers check the bundle's metadata first.
 pub fn predict(model: &dyn SingerModel, set: &ClipSet, batch_size: usize) -> Predictions {
+    predict_with(model, set, batch_size, |logits| softmax(logits, 1))
+}
+
+/// [`predict`] for a tagging model ([`crate::Objective::Multilabel`]): each clip's `probs` are
+/// the sigmoid of its logits, one independent score in `[0, 1]` per tag, and its `label` means
+/// nothing (the tags are the recording's, [`singerid_data::Recording::tags`]).
+///
+/// # Panics
+/// As [`predict`].
+pub fn predict_tags(model: &dyn SingerModel, set: &ClipSet, batch_size: usize) -> Predictions {
+    predict_with(model, set, batch_size, sigmoid)
+}
+
+/// [`predict`] with `scores` turning a batch's logits `[batch, classes]` into its `probs`.
+fn predict_with(
+    model: &dyn SingerModel,
+    set: &ClipSet,
+    batch_size: usize,
+    scores: fn(Tensor<2>) -> Tensor<2>,
+) -> Predictions {
     let model = model.valid();
     let device = model.device();
     let batch_size = batch_size.max(1);
@@ -28,7 +49,7 @@ pub fn predict(model: &dyn SingerModel, set: &ClipSet, batch_size: usize) -> Pre
     let indices: Vec<usize> = (0..set.len()).collect();
     for chunk in indices.chunks(batch_size) {
         let output = model.forward(set.batch(chunk, &device), None);
-        let probs = rows(softmax(output.logits, 1));
+        let probs = rows(scores(output.logits));
         let embeddings = rows(output.embedding);
         for ((&i, probs), embedding) in chunk.iter().zip(probs).zip(embeddings) {
             clips.push(ClipPrediction {

@@ -490,6 +490,7 @@ fn synthetic(album: bool, split: Option<Split>) -> Dataset {
                     album: album.then(|| format!("album{a}")),
                     song: format!("track{s}"),
                     split: split.map(Into::into),
+                    tags: Vec::new(),
                 });
             }
         }

@@ -3,7 +3,9 @@
 //! (`singerid_infer::evaluate_split` does the work; this prints it). A model trained with
 //! `--objective contrastive` (or any model with `--embedding`) is scored as an embedding
 //! instead: kNN singer accuracy, verification EER and a t-SNE map
-//! (`singerid_infer::evaluate_embedding`).
+//! (`singerid_infer::evaluate_embedding`). A model trained with `--objective multilabel` is
+//! scored on its tags: AUC-ROC per tag, macro and micro, over clips and recordings
+//! (`singerid_infer::evaluate_tagging`).
 
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
@@ -25,8 +27,8 @@ pub struct EvalArgs {
     pub model: ModelArgs,
 
     /// The dataset: a folder of `<artist>/<album>/<song>.<ext>` or a manifest `.csv`
-    /// (`path,singer[,album][,song][,split]`) [default: the dataset the model was trained on,
-    /// as its folder records].
+    /// (`path,singer[,album][,song][,split][,tags]`) [default: the dataset the model was
+    /// trained on, as its folder records]. A tagging model is scored against the `tags` column.
     #[arg(long, value_name = "PATH")]
     pub data: Option<PathBuf>,
 
@@ -42,7 +44,8 @@ pub struct EvalArgs {
     #[arg(long, value_enum)]
     pub channel: Option<ChannelArg>,
 
-    /// Report folder (created): report.md, report.json, predictions.csv, PNG plots.
+    /// Report folder (created): report.md, report.json, predictions.csv, PNG plots (a tagging
+    /// model: report.md, tagging_report.json, scores.csv).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 
@@ -137,6 +140,9 @@ pub fn run(args: &EvalArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
         batch_size: args.batch_size.get(),
         command: command_line(),
     };
+    if singerid_infer::is_tagging_model(&bundle) {
+        return run_tagging(args, global, &request, &bundle);
+    }
     let progress = logging::Bar::new(global.quiet, 0);
     let outcome = singerid_infer::evaluate_split(&bundle, &request, &progress)
         .with_context(|| format!("evaluating {}", model.display()))?;
@@ -144,19 +150,12 @@ pub fn run(args: &EvalArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     let summary = Summary {
         model: format!("{} ({})", model.display(), outcome.model),
         vocals: &outcome.vocals,
-        data: format!(
-            "{}, split {} ({} recordings, {} failed, {} without a full clip)",
-            outcome.data.display(),
-            outcome.split,
-            outcome.recordings,
-            outcome.failed_recordings,
-            outcome.skipped_recordings
-        ),
-        split: &outcome.split,
-        split_source: outcome.split_source,
-        recordings: outcome.recordings,
-        failed_recordings: outcome.failed_recordings,
-        skipped_recordings: outcome.skipped_recordings,
+        data: outcome.counts.describe(),
+        split: &outcome.counts.split,
+        split_source: outcome.counts.split_source,
+        recordings: outcome.counts.recordings,
+        failed_recordings: outcome.counts.failed_recordings,
+        skipped_recordings: outcome.counts.skipped_recordings,
         clips: outcome.predictions.clips.len(),
         frame: Level::new(&e.frame),
         song: Level::new(&e.song),
@@ -167,7 +166,7 @@ pub fn run(args: &EvalArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
         report: &outcome.report.markdown,
     };
     super::print_summary(args.format, &summary, || render_text(&summary, &outcome))?;
-    Ok(outcome.failed_recordings == 0 && outcome.dataset_problems == 0)
+    Ok(outcome.counts.failed_recordings == 0 && outcome.counts.dataset_problems == 0)
 }
 
 /// `eval --embedding` (and eval of a contrastive model).
@@ -228,6 +227,63 @@ fn run_embedding(
         out
     })?;
     Ok(true)
+}
+
+/// `eval` of a tagging model (`--objective multilabel`).
+fn run_tagging(
+    args: &EvalArgs,
+    global: &GlobalArgs,
+    request: &EvalRequest,
+    bundle: &singerid_infer::Bundle,
+) -> anyhow::Result<bool> {
+    let progress = logging::Bar::new(global.quiet, 0);
+    let e = singerid_infer::evaluate_tagging(bundle, request, &progress)
+        .with_context(|| format!("evaluating the tags of {}", request.model_dir.display()))?;
+    super::print_summary(args.format, &e, || render_tagging(&e))?;
+    Ok(e.counts.failed_recordings == 0 && e.counts.dataset_problems == 0)
+}
+
+fn render_tagging(e: &singerid_infer::TaggingEvaluation) -> String {
+    let auc = singerid_infer::evaluate_tagging::auc_cell;
+    let s = &e.scores;
+    let mut out = format!(
+        "eval (tagging): {} ({}, {} tags, {})\n  data      {}\n\n\
+         \x20 level      samples  macro AUC  (tags)  micro AUC\n",
+        e.model_dir.display(),
+        e.model,
+        s.tags.len(),
+        e.vocals,
+        e.data_summary(),
+    );
+    for (name, level) in [("clip", &s.clip), ("recording", &s.recording)] {
+        out.push_str(&format!(
+            "  {name:<9} {:>8}  {:>9}  {:>2}/{:<2}  {:>9}\n",
+            level.samples,
+            auc(level.macro_auc),
+            level.tags_scored,
+            level.per_tag.len(),
+            auc(level.micro_auc)
+        ));
+    }
+    out.push_str("\n  tag                   recordings  AUC clips  AUC recordings\n");
+    for (clip, recording) in s.clip.per_tag.iter().zip(&s.recording.per_tag) {
+        out.push_str(&format!(
+            "  {:<20} {:>11}  {:>9}  {:>14}\n",
+            clip.tag,
+            recording.positives,
+            auc(clip.auc),
+            auc(recording.auc)
+        ));
+    }
+    if !s.unknown_tags.is_empty() {
+        let listed: Vec<&str> = s.unknown_tags.iter().map(|u| u.tag.as_str()).collect();
+        out.push_str(&format!(
+            "\n  tags the model does not know (not scored): {}\n",
+            listed.join(", ")
+        ));
+    }
+    out.push_str(&format!("\n  report    {}\n", e.report_md.display()));
+    out
 }
 
 fn render_text(s: &Summary<'_>, outcome: &EvalOutcome) -> String {

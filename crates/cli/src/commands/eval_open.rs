@@ -109,6 +109,9 @@ pub fn run(args: &EvalOpenArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     let model = args.model.path()?;
     let bundle = singerid_infer::load_model(&model, args.device.device)
         .with_context(|| format!("loading the model {}", model.display()))?;
+    if singerid_infer::is_tagging_model(&bundle) {
+        return Err(singerid_infer::Error::TaggingModel(model).into());
+    }
     let mut request = OpenEvalRequest::new(
         model.clone(),
         args.data.clone(),

@@ -109,7 +109,9 @@ pub fn run(args: &IdentifyArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     let model = args.model.path()?;
     let bundle = singerid_infer::load_model(&model, args.device.device)
         .with_context(|| format!("loading the model {}", model.display()))?;
-    if args.db.is_none() {
+    // An embedding model answers through the library's profiles (`--db`); a tagging model's
+    // outputs are tags, never singers, with or without a library.
+    if args.db.is_none() || singerid_infer::is_tagging_model(&bundle) {
         singerid_infer::require_classifier(&bundle, &model)?;
     }
     let options = IdentifyOptions {

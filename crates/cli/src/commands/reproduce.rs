@@ -102,6 +102,12 @@ pub fn run(args: &ReproduceArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
         .models
         .first()
         .context("--models must name at least one model")?;
+    if args.options.objective != crate::commands::train::ObjectiveArg::Softmax {
+        anyhow::bail!(
+            "reproduce runs the papers' softmax classifiers and scores them by F1; train other \
+             objectives with `singerid train --objective ...`"
+        );
+    }
     let request = ReproduceRequest {
         grid: Grid {
             models: args.models.clone(),

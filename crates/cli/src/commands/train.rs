@@ -26,7 +26,8 @@ use crate::logging;
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
     /// The dataset: a folder holding `<artist>/<album>/<song>.<ext>`, or a manifest `.csv` with
-    /// columns `path,singer[,album][,song][,split]` (paths relative to its folder).
+    /// columns `path,singer[,album][,song][,split][,tags]` (paths relative to its folder; `tags`:
+    /// `;`-separated, for --objective multilabel).
     #[arg(long, value_name = "ROOT|CSV")]
     pub data: PathBuf,
 
@@ -100,7 +101,8 @@ pub struct TrainingOptions {
     pub epochs: usize,
 
     /// Stop after this many epochs without a better validation weighted F1 (with --objective
-    /// contrastive: a lower validation contrastive loss) (0: never stop early).
+    /// contrastive: a lower validation contrastive loss; with --objective multilabel: a better
+    /// validation macro AUC-ROC) (0: never stop early).
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub patience: usize,
 
@@ -147,6 +149,14 @@ pub struct TrainingOptions {
     /// iclr_resnext_siamese --preset iclr2018 for the paper's network (16-d output); any other
     /// model trains its own embedding layer. `eval` on the result reports kNN accuracy,
     /// verification EER and a t-SNE map instead of F1.
+    /// `multilabel` trains a tagger on the manifest's `tags` column (`;`-separated tags per
+    /// recording; Choi et al., ICASSP 2017): the classes are the sorted tags of the training
+    /// recordings, each output an independent sigmoid trained with binary cross-entropy against
+    /// the clip's recording's tags (a recording without tags is a negative for every tag); best/
+    /// is the epoch of highest validation macro AUC-ROC (log.csv gains a val_macro_auc column;
+    /// its accuracy columns count (clip, tag) cells on the right side of 0.5). Any model works
+    /// (e.g. choi_k2c2, choi_crnn, mel_stats_linear). `eval` on the result reports AUC-ROC per
+    /// tag, macro and micro, over clips and recordings; `identify` refuses it.
     #[arg(long, value_enum, default_value_t = ObjectiveArg::Softmax)]
     pub objective: ObjectiveArg,
 
@@ -194,6 +204,8 @@ pub enum ObjectiveArg {
     Softmax,
     /// A siamese embedding trained with the contrastive loss.
     Contrastive,
+    /// Multi-label tagging on the manifest's `tags` column (sigmoid + binary cross-entropy).
+    Multilabel,
 }
 
 /// The contrastive loss forms, for clap.
@@ -293,12 +305,19 @@ impl TrainingOptions {
     /// # Errors
     /// Contrastive settings given with the softmax objective, or invalid ones.
     fn objective(&self) -> anyhow::Result<Objective> {
+        if self.objective != ObjectiveArg::Contrastive && self.pairs_per_epoch.is_some() {
+            anyhow::bail!("--pairs-per-epoch is only used with --objective contrastive");
+        }
         match self.objective {
-            ObjectiveArg::Softmax => {
-                if self.pairs_per_epoch.is_some() {
-                    anyhow::bail!("--pairs-per-epoch is only used with --objective contrastive");
+            ObjectiveArg::Softmax => Ok(Objective::Softmax),
+            ObjectiveArg::Multilabel => {
+                if self.class_weights {
+                    anyhow::bail!(
+                        "--class-weights balances the singers of a softmax classifier; \
+                         --objective multilabel has none"
+                    );
                 }
-                Ok(Objective::Softmax)
+                Ok(Objective::Multilabel)
             }
             ObjectiveArg::Contrastive => {
                 let mut siamese = SiameseConfig::paper();
@@ -399,6 +418,20 @@ impl CliObserver {
 }
 
 fn epoch_line(row: &EpochLog, max_epochs: usize) -> String {
+    if !row.val_macro_auc.is_nan() {
+        return format!(
+            "epoch {}/{max_epochs}: train loss {:.4} acc {:.3} | val loss {:.4} acc {:.3} macro \
+             AUC {:.4}{} | {:.0} s",
+            row.epoch,
+            row.train_loss,
+            row.train_accuracy,
+            row.val_loss,
+            row.val_accuracy,
+            row.val_macro_auc,
+            if row.is_best { " (best)" } else { "" },
+            row.epoch_seconds
+        );
+    }
     format!(
         "epoch {}/{max_epochs}: train loss {:.4} acc {:.3} | val loss {:.4} acc {:.3} macro F1 \
          {:.3} weighted F1 {:.3}{} | {:.0} s",
@@ -473,6 +506,14 @@ fn print_outcome(outcome: &TrainOutcome) -> anyhow::Result<()> {
             .map_or_else(String::new, |e| format!(", resumed after epoch {e}")),
     );
     match &outcome.best {
+        Some(best) if !best.val_macro_auc.is_nan() => text.push_str(&format!(
+            "  best epoch        {}\n  val macro AUC     {:.4}\n  val loss          {:.4}\n  \
+             model bundle      {}\n",
+            best.epoch,
+            best.val_macro_auc,
+            best.val_loss,
+            outcome.best_dir.display()
+        )),
         Some(best) => text.push_str(&format!(
             "  best epoch        {}\n  val accuracy      {:.4}\n  val macro F1      {:.4}\n  \
              val weighted F1   {:.4}\n  val loss          {:.4}\n  model bundle      {}\n",

@@ -18,6 +18,25 @@
 use burn::tensor::Tensor;
 use burn::tensor::activation::log_sigmoid;
 
+/// The tag vocabulary of a multi-label run: every tag of `tags` (one list per recording),
+/// sorted and without repeats; the model's output `k` is the vocabulary's `k`-th tag.
+pub fn tag_vocabulary<'a>(tags: impl IntoIterator<Item = &'a [String]>) -> Vec<String> {
+    let set: std::collections::BTreeSet<&String> = tags.into_iter().flatten().collect();
+    set.into_iter().cloned().collect()
+}
+
+/// The multi-hot target of a recording with `tags`: 1 at each of its tags' positions in the
+/// sorted `vocabulary`, 0 elsewhere (tags outside the vocabulary are not targets).
+pub fn multi_hot(tags: &[String], vocabulary: &[String]) -> Vec<f32> {
+    let mut target = vec![0.0; vocabulary.len()];
+    for tag in tags {
+        if let Ok(k) = vocabulary.binary_search(tag) {
+            target[k] = 1.0;
+        }
+    }
+    target
+}
+
 /// The mean binary cross-entropy of sigmoid(`logits`) against `targets`; see the module docs.
 ///
 /// # Shapes
@@ -100,6 +119,25 @@ mod tests {
         for (g, w) in grad.iter().zip(want) {
             assert!((g - w).abs() < 1e-6, "got {grad:?}, want {want:?}");
         }
+    }
+
+    #[test]
+    fn vocabulary_is_sorted_and_targets_are_multi_hot() {
+        let owned = |tags: &[&str]| tags.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        let recordings = [
+            owned(&["rock", "female"]),
+            owned(&[]),
+            owned(&["female", "live"]),
+        ];
+        let vocabulary = tag_vocabulary(recordings.iter().map(Vec::as_slice));
+        assert_eq!(vocabulary, ["female", "live", "rock"]);
+        assert_eq!(multi_hot(&recordings[0], &vocabulary), [1.0, 0.0, 1.0]);
+        assert_eq!(multi_hot(&recordings[1], &vocabulary), [0.0, 0.0, 0.0]);
+        // A tag unknown to the vocabulary (only in validation data) is no target.
+        assert_eq!(
+            multi_hot(&owned(&["jazz", "live"]), &vocabulary),
+            [0.0, 1.0, 0.0]
+        );
     }
 
     #[test]

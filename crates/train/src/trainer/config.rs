@@ -30,7 +30,8 @@ pub struct TrainConfig {
     pub batch_size: usize,
     /// Stop after this many epochs.
     pub max_epochs: usize,
-    /// Stop after this many epochs without a better validation weighted F1 (0: never).
+    /// Stop after this many epochs without a better validation score (0: never): the weighted
+    /// F1 (softmax), the contrastive loss (contrastive) or the macro AUC-ROC (multi-label).
     pub patience: usize,
     /// Seed of the weight initialisation, dropout and shuffling.
     pub seed: u64,
@@ -50,7 +51,7 @@ pub struct TrainConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lr_plateau: Option<LrPlateau>,
     /// What the network is trained for: softmax classification (the default, not written to
-    /// `train.json`) or a siamese embedding with the contrastive loss.
+    /// `train.json`), a siamese embedding with the contrastive loss, or multi-label tagging.
     #[serde(default, skip_serializing_if = "Objective::is_softmax")]
     pub objective: Objective,
 }
@@ -66,12 +67,23 @@ pub enum Objective {
     /// one network, the contrastive loss on balanced, song-disjoint pairs
     /// ([`super::siamese`]).
     Contrastive(super::siamese::SiameseConfig),
+    /// Multi-label tagging: the classes are the tags of the training recordings (a manifest's
+    /// `tags` column), each output an independent sigmoid trained with binary cross-entropy
+    /// against the multi-hot vector of the clip's recording's tags
+    /// ([`crate::objective::multilabel`]); validated and selected on the macro AUC-ROC
+    /// ([`super::multilabel`]).
+    Multilabel,
 }
 
 impl Objective {
     /// Whether this is [`Objective::Softmax`].
     pub fn is_softmax(&self) -> bool {
         matches!(self, Objective::Softmax)
+    }
+
+    /// Whether this is [`Objective::Multilabel`]: the model's classes are tags.
+    pub fn is_multilabel(&self) -> bool {
+        matches!(self, Objective::Multilabel)
     }
 
     /// The objective recorded in a bundle's provenance (`train_config.objective`); softmax when
@@ -146,6 +158,13 @@ impl TrainConfig {
                 "Adam's epsilon must be positive, got {}",
                 self.adam_epsilon
             )));
+        }
+        if self.class_weights && self.objective.is_multilabel() {
+            return Err(invalid(
+                "class weights balance the singers of a softmax classifier; the multi-label \
+                 objective has none (drop the class weights)"
+                    .into(),
+            ));
         }
         if let Some(plateau) = self.lr_plateau
             && !(plateau.factor > 0.0 && plateau.factor < 1.0 && plateau.patience >= 1)

@@ -1,11 +1,12 @@
-//! The loop itself: seeded epochs of shuffled mini-batches (softmax cross-entropy, one
-//! optimiser step per batch through [`singerid_models::SingerModel::step`]), validation after every epoch,
-//! model selection, early stopping and the time budget.
+//! The loop itself: seeded epochs of shuffled mini-batches (softmax cross-entropy, or the
+//! multi-label binary cross-entropy of [`super::multilabel`]; one optimiser step per batch
+//! through [`singerid_models::SingerModel::step`]), validation after every epoch, model
+//! selection, early stopping and the time budget.
 
 use std::path::Path;
 use std::time::Instant;
 
-use burn::nn::loss::CrossEntropyLossConfig;
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -20,7 +21,7 @@ use super::run_dir::{BEST_DIR, EpochLog, append_log, prepare_run_dir, run_error}
 use crate::Error;
 use crate::bundle::{self, BundleMeta};
 use crate::clips::ClipSet;
-use crate::predict::{mean_cross_entropy, predict};
+use crate::predict::{mean_cross_entropy, predict, predict_tags};
 
 /// A 64-bit mix (splitmix64's finaliser): seeds for different streams and epochs.
 fn mix(x: u64) -> u64 {
@@ -67,10 +68,16 @@ pub fn train(
             run_dir, config, siamese, spec, train_set, val_set, restart, device, observer,
         );
     }
+    let tagging = config.objective.is_multilabel();
     let n_classes = spec.classes.len();
     let (entry, model_config) = config.validate(n_classes)?;
+    if tagging {
+        super::multilabel::check_vocabulary(&spec.classes, run_dir)?;
+    }
+    // Softmax trains on the clips of the training singers; multi-label on every clip (one
+    // without tags is a negative for every tag).
     let train_indices: Vec<usize> = (0..train_set.len())
-        .filter(|&i| train_set.label(i).is_some())
+        .filter(|&i| tagging || train_set.label(i).is_some())
         .collect();
     if train_indices.is_empty() {
         return Err(run_error(run_dir, "the training set has no labelled clip"));
@@ -78,7 +85,11 @@ pub fn train(
     // Without validation data (e.g. two songs per singer: one to train, one to test) there is
     // no model selection: every epoch is saved to `best/`, so it holds the last one, and early
     // stopping is off. The log's validation columns are NaN.
-    let has_val = (0..val_set.len()).any(|i| val_set.label(i).is_some());
+    let has_val = if tagging {
+        super::multilabel::has_validation(val_set, &spec.classes)
+    } else {
+        (0..val_set.len()).any(|i| val_set.label(i).is_some())
+    };
     for set in [train_set, val_set] {
         if set.classes() != spec.classes.as_slice() || set.clip_frames() != config.clip_frames {
             return Err(run_error(
@@ -129,24 +140,23 @@ pub fn train(
 
         let mut augment_rng = ChaCha8Rng::seed_from_u64(stream_seed(config.seed, epoch, 3));
         let learning_rate = state.learning_rate.unwrap_or(config.learning_rate);
-        let (mut loss_sum, mut correct, mut seen) = (0.0_f64, 0_usize, 0_usize);
+        // `judged`: the clips (softmax) or (clip, tag) cells (multi-label) the accuracy counts.
+        let (mut loss_sum, mut correct, mut judged, mut seen) =
+            (0.0_f64, 0_usize, 0_usize, 0_usize);
         let mut interrupted = false;
         for (step, chunk) in order.chunks(batch_size).enumerate() {
-            let labels: Vec<i64> = chunk
-                .iter()
-                .map(|&i| train_set.label(i).map_or(0, |l| l as i64))
-                .collect();
             let x = if config.augment.is_off() {
                 train_set.batch(chunk, &device)
             } else {
                 train_set.batch_augmented(chunk, &config.augment, &mut augment_rng, &device)
             };
-            let y = Tensor::<1, Int>::from_data(
-                TensorData::new(labels.clone(), [chunk.len()]),
-                &device,
-            );
             let output = model.forward(x, None);
-            let loss = loss_fn.forward(output.logits.clone(), y);
+            let (loss, right, cells) = if tagging {
+                let logits = output.logits.clone();
+                super::multilabel::batch_loss(logits, train_set, chunk, &spec.classes, &device)
+            } else {
+                softmax_batch_loss(&loss_fn, output.logits.clone(), train_set, chunk, &device)
+            };
             let loss_value = f64::from(loss.clone().into_scalar::<f32>());
             if !loss_value.is_finite() {
                 return Err(run_error(
@@ -158,20 +168,8 @@ pub fn train(
                     ),
                 ));
             }
-            let logits = output
-                .logits
-                .clone()
-                .detach()
-                .into_data()
-                .try_into_vec_as::<f32>()
-                .unwrap_or_default();
-            correct += logits
-                .chunks(n_classes)
-                .zip(&labels)
-                .filter(|(row, label)| {
-                    Decision::from_probs(row).is_some_and(|d| d.class as i64 == **label)
-                })
-                .count();
+            correct += right;
+            judged += cells;
             loss_sum += loss_value * chunk.len() as f64;
             seen += chunk.len();
             // The logged loss is the cross-entropy (comparable with the validation loss); the
@@ -186,7 +184,7 @@ pub fn train(
                 step: step + 1,
                 steps,
                 loss: loss_sum / seen as f64,
-                accuracy: correct as f64 / seen as f64,
+                accuracy: correct as f64 / judged.max(1) as f64,
             };
             if observer.on_step(&progress) == Control::Stop {
                 interrupted = true;
@@ -198,10 +196,16 @@ pub fn train(
         }
 
         let (val, is_best, unknown_below) = if has_val {
-            let predictions = predict(&*model, val_set, batch_size.max(32));
-            let val = validation_scores(&predictions, n_classes)?;
-            let is_best = state.best_score.is_none_or(|best| val.weighted_f1 > best);
-            let unknown_below = singerid_eval::vote::calibrate_unknown(&predictions);
+            let (val, unknown_below) = if tagging {
+                let predictions = predict_tags(&*model, val_set, batch_size.max(32));
+                let val = super::multilabel::validation_scores(&predictions, val_set)?;
+                (val, None)
+            } else {
+                let predictions = predict(&*model, val_set, batch_size.max(32));
+                let val = validation_scores(&predictions, n_classes)?;
+                (val, singerid_eval::vote::calibrate_unknown(&predictions))
+            };
+            let is_best = state.best_score.is_none_or(|best| val.score > best);
             (val, is_best, unknown_below)
         } else {
             (ValScores::missing(), true, None)
@@ -209,11 +213,12 @@ pub fn train(
         let mut row = EpochLog {
             epoch,
             train_loss: loss_sum / seen.max(1) as f64,
-            train_accuracy: correct as f64 / seen.max(1) as f64,
+            train_accuracy: correct as f64 / judged.max(1) as f64,
             val_loss: val.loss,
             val_accuracy: val.accuracy,
             val_macro_f1: val.macro_f1,
             val_weighted_f1: val.weighted_f1,
+            val_macro_auc: val.macro_auc,
             epoch_seconds: 0.0,
             elapsed_seconds: 0.0,
             is_best,
@@ -228,10 +233,12 @@ pub fn train(
                 last_clip: config.last_clip,
                 provenance: serde_json::json!({
                     "epoch": epoch,
-                    "selected_by": if has_val {
-                        "val_weighted_f1"
-                    } else {
+                    "selected_by": if !has_val {
                         "last_epoch (no validation data)"
+                    } else if tagging {
+                        "val_macro_auc"
+                    } else {
+                        "val_weighted_f1"
                     },
                     "val": &row,
                     "train_config": config,
@@ -242,7 +249,7 @@ pub fn train(
             };
             bundle::save(&*model.valid(), &meta, &run_dir.join(BEST_DIR))?;
             state.best_epoch = Some(epoch);
-            state.best_score = has_val.then_some(val.weighted_f1);
+            state.best_score = has_val.then_some(val.score);
             state.epochs_without_improvement = 0;
         } else {
             note_no_improvement(&mut state, config, learning_rate);
@@ -252,7 +259,7 @@ pub fn train(
         state.elapsed_seconds += epoch_seconds;
         row.epoch_seconds = epoch_seconds;
         row.elapsed_seconds = state.elapsed_seconds;
-        append_log(run_dir, &row)?;
+        append_log(run_dir, &row, &config.objective)?;
         log.push(row.clone());
         save_last(run_dir, &*model, &optim, &mut state)?;
         epochs_this_call += 1;
@@ -288,12 +295,16 @@ fn balanced_weights(counts: &[usize]) -> Vec<f32> {
         .collect()
 }
 
-/// Validation scores of one epoch.
-struct ValScores {
-    loss: f64,
-    accuracy: f64,
-    macro_f1: f64,
-    weighted_f1: f64,
+/// Validation scores of one epoch (the [`EpochLog`] columns of the same names).
+pub(super) struct ValScores {
+    pub(super) loss: f64,
+    pub(super) accuracy: f64,
+    pub(super) macro_f1: f64,
+    pub(super) weighted_f1: f64,
+    pub(super) macro_auc: f64,
+    /// The model-selection score, higher is better: the weighted F1 (softmax) or the macro
+    /// AUC-ROC (multi-label).
+    pub(super) score: f64,
 }
 
 impl ValScores {
@@ -304,8 +315,44 @@ impl ValScores {
             accuracy: f64::NAN,
             macro_f1: f64::NAN,
             weighted_f1: f64::NAN,
+            macro_auc: f64::NAN,
+            score: f64::NAN,
         }
     }
+}
+
+/// A batch's logits as a flat row-major vector, off the autodiff graph (empty when they cannot
+/// be read as f32: no clip then counts as right).
+pub(super) fn logit_values(logits: &Tensor<2>) -> Vec<f32> {
+    logits
+        .clone()
+        .detach()
+        .into_data()
+        .try_into_vec_as::<f32>()
+        .unwrap_or_default()
+}
+
+/// The softmax cross-entropy of one training batch (`chunk`: indices into `set`) with how many
+/// of its clips the logits classify right and how many clips it has.
+fn softmax_batch_loss(
+    loss_fn: &CrossEntropyLoss,
+    logits: Tensor<2>,
+    set: &ClipSet,
+    chunk: &[usize],
+    device: &Device,
+) -> (Tensor<1>, usize, usize) {
+    let [_, n_classes] = logits.dims();
+    let labels: Vec<i64> = chunk
+        .iter()
+        .map(|&i| set.label(i).map_or(0, |l| l as i64))
+        .collect();
+    let right = logit_values(&logits)
+        .chunks(n_classes.max(1))
+        .zip(&labels)
+        .filter(|(row, label)| Decision::from_probs(row).is_some_and(|d| d.class as i64 == **label))
+        .count();
+    let y = Tensor::<1, Int>::from_data(TensorData::new(labels, [chunk.len()]), device);
+    (loss_fn.forward(logits, y), right, chunk.len())
 }
 
 fn validation_scores(predictions: &Predictions, n_classes: usize) -> Result<ValScores, Error> {
@@ -325,5 +372,7 @@ fn validation_scores(predictions: &Predictions, n_classes: usize) -> Result<ValS
         accuracy: matrix.accuracy(),
         macro_f1: matrix.macro_f1(),
         weighted_f1: matrix.weighted_f1(),
+        macro_auc: f64::NAN,
+        score: matrix.weighted_f1(),
     })
 }

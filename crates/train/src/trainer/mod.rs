@@ -7,7 +7,8 @@
 //! ```text
 //! <run>/
 //!   train.json      TrainConfig + classes + feature config + data description, written first
-//!   log.csv         one row per completed epoch (EpochLog fields, in order)
+//!   log.csv         one row per completed epoch (EpochLog fields, in order; val_macro_auc
+//!                   only in multi-label runs)
 //!   log.jsonl       the same rows as JSON lines
 //!   best/           the bundle (crate::bundle) of the epoch with the best val weighted F1
 //!   last/           model.bpk (burnpack: weights, batch-norm statistics, parameter ids),
@@ -41,10 +42,12 @@
 //! [`config`] (what a run is), [`run_dir`] (the folder, `train.json` and the logs),
 //! [`resume`] (`last/`), [`epochs`] (the loop: [`train`]), [`observer`] (progress and outcome),
 //! [`siamese`] (the contrastive objective's loop, which [`train`] hands a run to when its
-//! [`Objective`] says so).
+//! [`Objective`] says so), [`multilabel`] (what the multi-label objective changes in the
+//! classifier loop: targets, loss, validation scores).
 
 pub mod config;
 pub mod epochs;
+pub mod multilabel;
 pub mod observer;
 pub mod resume;
 pub mod run_dir;

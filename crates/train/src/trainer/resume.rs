@@ -308,6 +308,6 @@ pub(super) fn resume_or_start(
             ),
         ));
     }
-    super::run_dir::write_log(run_dir, &log)?;
+    super::run_dir::write_log(run_dir, &log, &config.objective)?;
     Ok((model, optim, state, log, resumed_from))
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::config::{RunSpec, TrainConfig};
+use super::config::{Objective, RunSpec, TrainConfig};
 use crate::Error;
 
 /// File name of the run description.
@@ -65,6 +65,11 @@ pub struct EpochLog {
     /// Validation support-weighted F1: the early-stopping and model-selection score.
     #[serde(with = "nan_as_null")]
     pub val_weighted_f1: f64,
+    /// Validation macro AUC-ROC over the tags defined in the validation clips: the
+    /// model-selection score of a multi-label run ([`super::multilabel`]), whose log files carry
+    /// it as a column after `val_weighted_f1`. NaN (and absent from `log.jsonl`) in other runs.
+    #[serde(default = "nan", skip_serializing_if = "is_nan", with = "nan_as_null")]
+    pub val_macro_auc: f64,
     /// Wall time of this epoch (training, validation, saving), in seconds.
     pub epoch_seconds: f64,
     /// Wall time of all completed epochs so far, across resumes, in seconds.
@@ -72,6 +77,14 @@ pub struct EpochLog {
     /// Whether this epoch improved on the best validation weighted F1 (and was saved to `best/`);
     /// without validation data, every epoch (so `best/` holds the last one).
     pub is_best: bool,
+}
+
+fn nan() -> f64 {
+    f64::NAN
+}
+
+fn is_nan(value: &f64) -> bool {
+    value.is_nan()
 }
 
 /// Serde for a score that may be NaN: written as `null`, read back as NaN.
@@ -228,12 +241,27 @@ pub(super) fn read_log(run_dir: &Path) -> Result<Vec<EpochLog>, Error> {
     Ok(rows)
 }
 
-const CSV_HEADER: &str = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,val_macro_f1,\
-                          val_weighted_f1,epoch_seconds,elapsed_seconds,is_best";
-
-fn csv_line(row: &EpochLog) -> String {
+/// The CSV header of a run's log: the tagging column `val_macro_auc` only in multi-label runs.
+fn csv_header(objective: &Objective) -> String {
+    let auc = if objective.is_multilabel() {
+        "val_macro_auc,"
+    } else {
+        ""
+    };
     format!(
-        "{},{},{},{},{},{},{},{:.3},{:.3},{}\n",
+        "epoch,train_loss,train_accuracy,val_loss,val_accuracy,val_macro_f1,val_weighted_f1,\
+         {auc}epoch_seconds,elapsed_seconds,is_best"
+    )
+}
+
+fn csv_line(row: &EpochLog, objective: &Objective) -> String {
+    let auc = if objective.is_multilabel() {
+        format!("{},", row.val_macro_auc)
+    } else {
+        String::new()
+    };
+    format!(
+        "{},{},{},{},{},{},{},{auc}{:.3},{:.3},{}\n",
         row.epoch,
         row.train_loss,
         row.train_accuracy,
@@ -247,25 +275,35 @@ fn csv_line(row: &EpochLog) -> String {
     )
 }
 
-/// Rewrites both logs atomically with `rows`.
-pub(super) fn write_log(run_dir: &Path, rows: &[EpochLog]) -> Result<(), Error> {
+/// Rewrites both logs atomically with `rows`, with the columns of a run of `objective`.
+pub(super) fn write_log(
+    run_dir: &Path,
+    rows: &[EpochLog],
+    objective: &Objective,
+) -> Result<(), Error> {
     let jsonl_path = run_dir.join(LOG_JSONL);
     let mut jsonl = String::new();
-    let mut csv = format!("{CSV_HEADER}\n");
+    let mut csv = csv_header(objective) + "\n";
     for row in rows {
         jsonl.push_str(&serde_json::to_string(row).map_err(|e| json_error(&jsonl_path, e))?);
         jsonl.push('\n');
-        csv.push_str(&csv_line(row));
+        csv.push_str(&csv_line(row, objective));
     }
     write_atomic(&jsonl_path, jsonl.as_bytes())?;
     write_atomic(&run_dir.join(LOG_CSV), csv.as_bytes())
 }
 
-/// Appends one row to both logs (the CSV header is written by [`write_log`]).
-pub(super) fn append_log(run_dir: &Path, row: &EpochLog) -> Result<(), Error> {
+/// Appends one row to both logs (the CSV header is written by [`write_log`]), with the columns
+/// of a run of `objective`.
+pub(super) fn append_log(
+    run_dir: &Path,
+    row: &EpochLog,
+    objective: &Objective,
+) -> Result<(), Error> {
     let jsonl_path = run_dir.join(LOG_JSONL);
     let line = serde_json::to_string(row).map_err(|e| json_error(&jsonl_path, e))? + "\n";
-    for (path, text) in [(jsonl_path, line), (run_dir.join(LOG_CSV), csv_line(row))] {
+    let csv = csv_line(row, objective);
+    for (path, text) in [(jsonl_path, line), (run_dir.join(LOG_CSV), csv)] {
         let mut file = std::fs::OpenOptions::new()
             .append(true)
             .create(true)

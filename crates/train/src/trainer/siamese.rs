@@ -362,6 +362,7 @@ pub(super) fn train_siamese(
             val_accuracy,
             val_macro_f1: f64::NAN,
             val_weighted_f1: f64::NAN,
+            val_macro_auc: f64::NAN,
             epoch_seconds: 0.0,
             elapsed_seconds: 0.0,
             is_best,
@@ -400,7 +401,7 @@ pub(super) fn train_siamese(
         state.elapsed_seconds += epoch_seconds;
         row.epoch_seconds = epoch_seconds;
         row.elapsed_seconds = state.elapsed_seconds;
-        append_log(run_dir, &row)?;
+        append_log(run_dir, &row, &config.objective)?;
         log.push(row.clone());
         save_last(run_dir, &*model, &optim, &mut state)?;
         epochs_this_call += 1;
