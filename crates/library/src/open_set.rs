@@ -134,6 +134,26 @@ pub fn enrolled_winner<'a>(
         .filter(|&(_, s)| s > best_trained && s >= threshold)
 }
 
+/// `profiles` by their cosine similarity to `embedding`, most similar first (ties by name).
+fn rank<'a>(
+    embedding: &[f32],
+    profiles: impl IntoIterator<Item = &'a Profile>,
+) -> Vec<ProfileMatch> {
+    let mut list: Vec<ProfileMatch> = profiles
+        .into_iter()
+        .map(|p| ProfileMatch {
+            singer: p.name.clone(),
+            similarity: cosine(embedding, &p.embedding),
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        b.similarity
+            .total_cmp(&a.similarity)
+            .then(a.singer.cmp(&b.singer))
+    });
+    list
+}
+
 /// A file's answer from profiles alone, for an embedding model whose class output is
 /// untrained: the closest of `profiles` is the answer when its cosine similarity reaches
 /// `threshold` (else `unknown`, saying why), each clip is named after its closest profile, and
@@ -145,20 +165,14 @@ pub fn answer_by_profiles(
     profiles: &[&Profile],
     threshold: Option<f32>,
 ) -> FileResult {
-    let ranked = |embedding: &[f32]| {
-        let mut list: Vec<Ranked> = profiles
-            .iter()
-            .map(|p| Ranked {
-                singer: p.name.clone(),
-                probability: cosine(embedding, &p.embedding),
+    let ranked = |embedding: &[f32]| -> Vec<Ranked> {
+        rank(embedding, profiles.iter().copied())
+            .into_iter()
+            .map(|m| Ranked {
+                singer: m.singer,
+                probability: m.similarity,
             })
-            .collect();
-        list.sort_by(|a, b| {
-            b.probability
-                .total_cmp(&a.probability)
-                .then(a.singer.cmp(&b.singer))
-        });
-        list
+            .collect()
     };
     let mut top = ranked(&file.embedding);
     top.truncate(3);
@@ -222,21 +236,7 @@ pub fn decide(
     top_k: usize,
     by_profiles: bool,
 ) -> OpenSetResult {
-    let ranked = |profiles: &[Profile]| {
-        let mut list: Vec<ProfileMatch> = profiles
-            .iter()
-            .map(|p| ProfileMatch {
-                singer: p.name.clone(),
-                similarity: cosine(&file.embedding, &p.embedding),
-            })
-            .collect();
-        list.sort_by(|a, b| {
-            b.similarity
-                .total_cmp(&a.similarity)
-                .then(a.singer.cmp(&b.singer))
-        });
-        list
-    };
+    let ranked = |profiles: &[Profile]| rank(&file.embedding, profiles);
     let mut closest = ranked(enrolled);
     closest.truncate(top_k);
     let closest_trained = ranked(trained).into_iter().next();
