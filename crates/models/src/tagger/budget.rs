@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::blocks::conv_block::elu;
 use crate::blocks::{KERAS_BN_EPSILON, KERAS_BN_MOMENTUM_BURN, keras_init};
+use crate::error::ModelError;
 use crate::kernels;
 
 /// Mel bins of the paper's input.
@@ -110,6 +111,32 @@ impl ConvLayer {
         let x = kernels::conv::conv2d(&self.conv, x); // [batch, out, mels, frames]
         elu(self.norm.forward(x))
     }
+}
+
+/// The checks the taggers' configs share: pools that are positive and leave at least one mel
+/// bin of `mels`, and dropout rates in [0, 1) (named for the message).
+///
+/// # Errors
+/// [`ModelError::InvalidConfig`] naming the offending field.
+pub(crate) fn check_pools_and_dropouts<const N: usize>(
+    mels: usize,
+    pools: &[[usize; 2]; N],
+    dropouts: [(&str, f64); 2],
+) -> Result<(), ModelError> {
+    let mels_out = pools.iter().fold(mels, |m, p| m / p[0].max(1));
+    if pools.iter().flatten().any(|p| *p == 0) || mels_out == 0 {
+        return Err(ModelError::InvalidConfig(format!(
+            "pools {pools:?} must be positive and leave a mel bin of {mels}"
+        )));
+    }
+    for (name, p) in dropouts {
+        if !(0.0..1.0).contains(&p) {
+            return Err(ModelError::InvalidConfig(format!(
+                "{name} must be in [0, 1), got {p}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The last max-pool of k1c2 and k2c2: `pool[0]` mel bins, and every remaining frame.

@@ -95,21 +95,14 @@ impl ChoiCrnnConfig {
                 self.n_classes, self.kernel
             ));
         }
-        if self.pools.iter().flatten().any(|p| *p == 0) || self.mels_out() == 0 {
-            return fail(format!(
-                "pools {:?} must be positive and leave a mel bin of {}",
-                self.pools, self.mels
-            ));
-        }
-        for (name, p) in [
-            ("dropout", self.dropout),
-            ("head_dropout", self.head_dropout),
-        ] {
-            if !(0.0..1.0).contains(&p) {
-                return fail(format!("{name} must be in [0, 1), got {p}"));
-            }
-        }
-        Ok(())
+        super::budget::check_pools_and_dropouts(
+            self.mels,
+            &self.pools,
+            [
+                ("dropout", self.dropout),
+                ("head_dropout", self.head_dropout),
+            ],
+        )
     }
     /// Builds the model.
     ///

@@ -99,18 +99,11 @@ impl K1c2Config {
         if self.n_classes == 0 || self.kernel.contains(&0) {
             return fail("n_classes and the kernel sides must be at least 1".into());
         }
-        if self.pools.iter().flatten().any(|p| *p == 0) || self.mels_out() == 0 {
-            return fail(format!(
-                "pools {:?} must be positive and leave a mel bin of {}",
-                self.pools, self.mels
-            ));
-        }
-        for (name, p) in [("dropout", self.dropout), ("fc_dropout", self.fc_dropout)] {
-            if !(0.0..1.0).contains(&p) {
-                return fail(format!("{name} must be in [0, 1), got {p}"));
-            }
-        }
-        Ok(())
+        super::budget::check_pools_and_dropouts(
+            self.mels,
+            &self.pools,
+            [("dropout", self.dropout), ("fc_dropout", self.fc_dropout)],
+        )
     }
     /// Builds the model.
     ///
