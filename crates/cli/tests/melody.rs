@@ -17,6 +17,11 @@ fn singerid(args: &[&str]) -> Output {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("SINGERID_SEPARATOR")
         .env_remove("RUST_LOG")
+        // Pitch tracks are cached; tests keep theirs out of the user's cache.
+        .env(
+            "SINGERID_FEATURES_DIR",
+            std::env::temp_dir().join("singerid-melody-tests"),
+        )
         .env("RAYON_NUM_THREADS", "2")
         .output()
         .expect("run singerid")
@@ -64,12 +69,31 @@ fn sine_and_silence_with_tiny() {
     write_wav(&sine, 220.0);
     write_wav(&silence, 0.0);
     let out = tmp.path().join("out");
-    let run = singerid(&["melody", s(&sine), s(&silence), "--out", s(&out)]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let cache = tmp.path().join("cache");
+    let melody = |out: &Path| {
+        let args = ["melody", s(&sine), s(&silence), "--out", s(out)];
+        let run = singerid(&[&args[..], &["--cache", s(&cache), "--format", "json"]].concat());
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let summary: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON");
+        summary["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .map(|f| f["cached"].as_bool().expect("cached"))
+            .collect::<Vec<bool>>()
+    };
+    assert_eq!(melody(&out), [false, false]);
+    // Again into another folder: both tracks come from the cache, and the CSVs are the same.
+    let again = tmp.path().join("again");
+    assert_eq!(melody(&again), [true, true]);
+    for stem in ["sine", "silence"] {
+        let csv = |dir: &Path| std::fs::read(dir.join(format!("{stem}.f0.csv"))).expect("csv");
+        assert_eq!(csv(&out), csv(&again), "{stem}");
+    }
 
     // 10 ms steps, centred: 1 + 32000 / 160 frames.
     let f0 = rows(&out.join("sine.f0.csv"), "time_s,f0_hz,confidence");

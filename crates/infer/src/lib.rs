@@ -34,6 +34,7 @@ pub mod evaluate_embedding;
 pub mod evaluate_tagging;
 pub mod identify;
 pub mod melody;
+pub mod melody_cache;
 pub mod reproduce;
 pub mod separate;
 

@@ -25,6 +25,7 @@ use singerid_models::pitch::melody::{MELODY_HOP_LENGTH, contour_bins};
 use singerid_models::pitch::{Crepe, PITCH_BINS, SAMPLE_RATE_HZ, WINDOW_SIZE, load_crepe};
 use singerid_models::separation::Separator;
 
+use crate::melody_cache::{MelodyCache, TrackSource};
 use crate::{DeviceChoice, Error};
 
 /// The shipped CREPE `tiny` model's folder under `models/`.
@@ -218,6 +219,8 @@ pub struct MelodyFile {
     pub voiced_frames: usize,
     /// The median f0 of the voiced frames, Hz.
     pub median_f0_hz: Option<f64>,
+    /// Whether the pitch track came from the melody cache (CREPE did not run).
+    pub cached: bool,
     /// Why it failed.
     pub error: Option<String>,
 }
@@ -227,8 +230,11 @@ pub struct MelodyFile {
 /// voicing threshold), `out/<stem>.png` (the voiced f0 over the analysed signal's log-mel,
 /// authors' features, the first [`PICTURE_MAX_SECONDS`]) and, with `options.contour`,
 /// `out/<stem>.contour.csv` (`frame,bin`). With a separator, its vocals (of the channel mix)
-/// are analysed instead of the mix. A folder without audio, an unreadable file or two files
-/// with the same stem are reported in the results, never fatal.
+/// are analysed instead of the mix. With `cache` (and the CREPE model's folder), pitch tracks
+/// are read from and written to the melody cache ([`crate::melody_cache`]). A folder without
+/// audio, an unreadable file or two files with the same stem are reported in the results,
+/// never fatal.
+#[allow(clippy::too_many_arguments)]
 pub fn melody_files(
     crepe: &Crepe,
     device: &Device,
@@ -236,6 +242,7 @@ pub fn melody_files(
     inputs: &[PathBuf],
     out: &Path,
     options: &MelodyOptions,
+    cache: Option<(&MelodyCache, &Path)>,
     progress: &dyn Progress,
 ) -> Vec<MelodyFile> {
     let failed = |input: PathBuf, error: String| MelodyFile {
@@ -276,6 +283,15 @@ pub fn melody_files(
         results.extend(files.into_iter().map(|f| failed(f, error.clone())));
         return results;
     }
+    let vocals = separator.map_or_else(|| "mix".to_owned(), |s| format!("separated:{}", s.id()));
+    let cache = match cache.map(|(c, dir)| TrackSource::new(dir, vocals).map(|s| (c, s))) {
+        Some(Ok(cache)) => Some(cache),
+        Some(Err(e)) => {
+            tracing::warn!("the melody cache is off: {e}");
+            None
+        }
+        None => None,
+    };
     let mut seen = std::collections::HashMap::new();
     let total = files.len();
     for (i, file) in files.into_iter().enumerate() {
@@ -299,6 +315,7 @@ pub fn melody_files(
             device,
             separator,
             options,
+            cache: cache.as_ref().map(|(c, s)| (*c, s)),
             progress,
         };
         let result = job
@@ -318,6 +335,7 @@ struct FileJob<'a> {
     device: &'a Device,
     separator: Option<&'a Separator>,
     options: &'a MelodyOptions,
+    cache: Option<(&'a MelodyCache, &'a TrackSource)>,
     progress: &'a dyn Progress,
 }
 
@@ -330,14 +348,32 @@ impl FileJob<'_> {
             Some(separator) => singerid_train::vocals::separate_signal(&mix, separator, input)?,
             None => mix,
         };
-        let track = pitch_track(
-            self.crepe,
-            &signal,
-            self.options,
-            self.device,
-            self.progress,
-            what,
-        )?;
+        let compute = || {
+            pitch_track(
+                self.crepe,
+                &signal,
+                self.options,
+                self.device,
+                self.progress,
+                what,
+            )
+        };
+        let (track, cached) = match self.cache {
+            Some((cache, source)) => {
+                let key = MelodyCache::key(input, source, self.options)?;
+                match cache.get(&key) {
+                    Some(track) => (track, true),
+                    None => {
+                        let track = compute()?;
+                        if let Err(e) = cache.put(&key, &track) {
+                            tracing::warn!("{}: not cached: {e}", input.display());
+                        }
+                        (track, false)
+                    }
+                }
+            }
+            None => (compute()?, false),
+        };
         let threshold = self.options.voicing_threshold;
         let voiced: Vec<Option<f64>> = track
             .f0_hz
@@ -392,6 +428,7 @@ impl FileJob<'_> {
             frames: track.f0_hz.len(),
             voiced_frames: pitches.len(),
             median_f0_hz: pitches.get(pitches.len() / 2).copied(),
+            cached,
             error: None,
         })
     }

@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use clap::ValueEnum;
 use serde::Serialize;
 use singerid_infer::melody::{CREPE_BATCH_SIZE, hop_for_step_ms};
+use singerid_infer::melody_cache::MelodyCache;
 use singerid_infer::{CrepeChoice, MelodyFile, MelodyOptions, load_crepe_model, melody_files};
 use singerid_models::pitch::{Decoder, PitchRange};
 
@@ -64,6 +65,23 @@ pub struct MelodyArgs {
     /// Summary format on stdout.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
+
+    /// The feature cache folder whose `melody/` keeps every pitch track computed, keyed by the
+    /// audio's bytes, the vocal source, the CREPE weights, the step, the decoder and the pitch
+    /// range: a file is run through CREPE once [default: the platform's cache folder,
+    /// ~/.cache/singerid/features on Linux ($XDG_CACHE_HOME/singerid/features when set)].
+    #[arg(
+        long = "cache",
+        value_name = "DIR",
+        env = "SINGERID_FEATURES_DIR",
+        default_value_os_t = singerid_library::paths::default_cache(),
+        hide_default_value = true
+    )]
+    pub cache: PathBuf,
+
+    /// Run CREPE on every file even when its track is cached (the cache is not written).
+    #[arg(long)]
+    pub no_cache: bool,
     #[command(flatten)]
     pub device: DeviceArgs,
 }
@@ -165,6 +183,7 @@ pub fn run(args: &MelodyArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     };
     let device = args.device.device.device()?;
     let bar = logging::Bar::new(global.quiet, 200);
+    let cache = MelodyCache::in_features_cache(&args.cache);
     let files = melody_files(
         &crepe,
         &device,
@@ -172,6 +191,7 @@ pub fn run(args: &MelodyArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
         &args.inputs,
         &args.out,
         &options,
+        (!args.no_cache).then_some((&cache, model_dir.as_path())),
         &bar,
     );
     let step_ms = options.step_s() * 1000.0;
@@ -195,11 +215,12 @@ pub fn run(args: &MelodyArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
                             .map_or_else(|| "-".to_owned(), |hz| format!("{hz:.1} Hz"));
                         text += &format!(
                             "{}: {:.1} s, {} frames of {step_ms} ms, {:.0} % voiced, median f0 \
-                             {median} -> {}\n",
+                             {median}{} -> {}\n",
                             f.input.display(),
                             f.seconds,
                             f.frames,
                             100.0 * f.voiced_frames as f64 / f.frames.max(1) as f64,
+                            if f.cached { " (cached track)" } else { "" },
                             csv.display()
                         );
                     }
