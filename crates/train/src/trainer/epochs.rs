@@ -16,10 +16,11 @@ use singerid_eval::{ConfusionMatrix, Predictions};
 
 use super::config::{Objective, RunSpec, TrainConfig};
 use super::observer::{Control, StartInfo, StepProgress, StopReason, TrainObserver, TrainOutcome};
-use super::resume::{note_no_improvement, outcome, resume_or_start, save_last, stop_before_epoch};
-use super::run_dir::{BEST_DIR, EpochLog, append_log, prepare_run_dir, run_error};
+use super::resume::{
+    close_epoch, note_no_improvement, outcome, resume_or_start, save_best, stop_before_epoch,
+};
+use super::run_dir::{EpochLog, prepare_run_dir, run_error};
 use crate::Error;
-use crate::bundle::{self, BundleMeta};
 use crate::clips::ClipSet;
 use crate::predict::{mean_cross_entropy, predict, predict_tags};
 
@@ -224,44 +225,40 @@ pub fn train(
             is_best,
         };
         if is_best {
-            let meta = BundleMeta {
-                format: bundle::FORMAT.into(),
-                version: bundle::VERSION,
-                classes: spec.classes.clone(),
-                features: spec.features,
-                clip_frames: config.clip_frames,
-                last_clip: config.last_clip,
-                provenance: serde_json::json!({
-                    "epoch": epoch,
-                    "selected_by": if !has_val {
-                        "last_epoch (no validation data)"
-                    } else if tagging {
-                        "val_macro_auc"
-                    } else {
-                        "val_weighted_f1"
-                    },
-                    "val": &row,
-                    "train_config": config,
-                    "data": &spec.data,
-                }),
-                separator: spec.separator.clone(),
-                unknown_below,
+            let selected_by = if !has_val {
+                "last_epoch (no validation data)"
+            } else if tagging {
+                "val_macro_auc"
+            } else {
+                "val_weighted_f1"
             };
-            bundle::save(&*model.valid(), &meta, &run_dir.join(BEST_DIR))?;
+            save_best(
+                run_dir,
+                &*model.valid(),
+                spec,
+                config,
+                epoch,
+                selected_by,
+                &row,
+                unknown_below,
+            )?;
             state.best_epoch = Some(epoch);
             state.best_score = has_val.then_some(val.score);
             state.epochs_without_improvement = 0;
         } else {
             note_no_improvement(&mut state, config, learning_rate);
         }
-        let epoch_seconds = started.elapsed().as_secs_f64();
-        state.epoch = epoch;
-        state.elapsed_seconds += epoch_seconds;
-        row.epoch_seconds = epoch_seconds;
-        row.elapsed_seconds = state.elapsed_seconds;
-        append_log(run_dir, &row, &config.objective)?;
-        log.push(row.clone());
-        save_last(run_dir, &*model, &optim, &mut state)?;
+        close_epoch(
+            run_dir,
+            &*model,
+            &optim,
+            &mut state,
+            config,
+            epoch,
+            started.elapsed().as_secs_f64(),
+            &mut row,
+            &mut log,
+        )?;
         epochs_this_call += 1;
         if observer.on_epoch(&row) == Control::Stop {
             break StopReason::Interrupted;

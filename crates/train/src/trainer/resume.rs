@@ -311,3 +311,65 @@ pub(super) fn resume_or_start(
     super::run_dir::write_log(run_dir, &log, &config.objective)?;
     Ok((model, optim, state, log, resumed_from))
 }
+
+/// Saves the epoch's model as the run's `best/` bundle, with the provenance every loop records
+/// (the epoch, what selected it, its log row, the config and the data).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "each input is distinct; grouping them would only rename the list"
+)]
+pub(super) fn save_best(
+    run_dir: &Path,
+    model: &dyn SingerModel,
+    spec: &super::config::RunSpec,
+    config: &super::config::TrainConfig,
+    epoch: usize,
+    selected_by: &str,
+    row: &super::run_dir::EpochLog,
+    unknown_below: Option<f32>,
+) -> Result<(), Error> {
+    let meta = crate::bundle::BundleMeta {
+        format: crate::bundle::FORMAT.into(),
+        version: crate::bundle::VERSION,
+        classes: spec.classes.clone(),
+        features: spec.features,
+        clip_frames: config.clip_frames,
+        last_clip: config.last_clip,
+        provenance: serde_json::json!({
+            "epoch": epoch,
+            "selected_by": selected_by,
+            "val": row,
+            "train_config": config,
+            "data": &spec.data,
+        }),
+        separator: spec.separator.clone(),
+        unknown_below,
+    };
+    crate::bundle::save(model, &meta, &run_dir.join(super::run_dir::BEST_DIR))
+}
+
+/// The end of every epoch: its wall time into the state and its row, the row appended to the
+/// log files and to `log`, and `last/` saved.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "each input is distinct; grouping them would only rename the list"
+)]
+pub(super) fn close_epoch(
+    run_dir: &Path,
+    model: &dyn SingerModel,
+    optim: &ModuleOptimizer,
+    state: &mut TrainState,
+    config: &super::config::TrainConfig,
+    epoch: usize,
+    epoch_seconds: f64,
+    row: &mut super::run_dir::EpochLog,
+    log: &mut Vec<super::run_dir::EpochLog>,
+) -> Result<(), Error> {
+    state.epoch = epoch;
+    state.elapsed_seconds += epoch_seconds;
+    row.epoch_seconds = epoch_seconds;
+    row.elapsed_seconds = state.elapsed_seconds;
+    super::run_dir::append_log(run_dir, row, &config.objective)?;
+    log.push(row.clone());
+    save_last(run_dir, model, optim, state)
+}

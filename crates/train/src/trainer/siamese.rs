@@ -37,10 +37,11 @@ use serde::{Deserialize, Serialize};
 use super::config::{RunSpec, TrainConfig};
 use super::epochs::stream_seed;
 use super::observer::{Control, StartInfo, StepProgress, StopReason, TrainObserver, TrainOutcome};
-use super::resume::{note_no_improvement, outcome, resume_or_start, save_last, stop_before_epoch};
-use super::run_dir::{BEST_DIR, EpochLog, append_log, prepare_run_dir, run_error};
+use super::resume::{
+    close_epoch, note_no_improvement, outcome, resume_or_start, save_best, stop_before_epoch,
+};
+use super::run_dir::{EpochLog, prepare_run_dir, run_error};
 use crate::Error;
-use crate::bundle::{self, BundleMeta};
 use crate::clips::ClipSet;
 use crate::objective::{ContrastiveForm, ContrastiveLoss, ContrastiveLossConfig};
 use crate::pairs::{ClipPair, PairSampler};
@@ -368,42 +369,38 @@ pub(super) fn train_siamese(
             is_best,
         };
         if is_best {
-            let meta = BundleMeta {
-                format: bundle::FORMAT.into(),
-                version: bundle::VERSION,
-                classes: spec.classes.clone(),
-                features: spec.features,
-                clip_frames: config.clip_frames,
-                last_clip: config.last_clip,
-                provenance: serde_json::json!({
-                    "epoch": epoch,
-                    "selected_by": if val_pairs.is_some() {
-                        "val_contrastive_loss"
-                    } else {
-                        "last_epoch (no validation pairs)"
-                    },
-                    "val": &row,
-                    "train_config": config,
-                    "data": &spec.data,
-                }),
-                separator: spec.separator.clone(),
-                unknown_below: None,
+            let selected_by = if val_pairs.is_some() {
+                "val_contrastive_loss"
+            } else {
+                "last_epoch (no validation pairs)"
             };
-            bundle::save(&*model.valid(), &meta, &run_dir.join(BEST_DIR))?;
+            save_best(
+                run_dir,
+                &*model.valid(),
+                spec,
+                config,
+                epoch,
+                selected_by,
+                &row,
+                None,
+            )?;
             state.best_epoch = Some(epoch);
             state.best_score = val_pairs.is_some().then_some(-val_loss);
             state.epochs_without_improvement = 0;
         } else {
             note_no_improvement(&mut state, config, learning_rate);
         }
-        let epoch_seconds = started.elapsed().as_secs_f64();
-        state.epoch = epoch;
-        state.elapsed_seconds += epoch_seconds;
-        row.epoch_seconds = epoch_seconds;
-        row.elapsed_seconds = state.elapsed_seconds;
-        append_log(run_dir, &row, &config.objective)?;
-        log.push(row.clone());
-        save_last(run_dir, &*model, &optim, &mut state)?;
+        close_epoch(
+            run_dir,
+            &*model,
+            &optim,
+            &mut state,
+            config,
+            epoch,
+            started.elapsed().as_secs_f64(),
+            &mut row,
+            &mut log,
+        )?;
         epochs_this_call += 1;
         if observer.on_epoch(&row) == Control::Stop {
             break StopReason::Interrupted;
