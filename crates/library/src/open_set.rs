@@ -186,7 +186,10 @@ pub fn answer_by_profiles(
     }
     let best_name = best.as_ref().map_or(UNKNOWN, |b| b.singer.as_str());
     file.counted = file.clips.len();
-    file.votes = file.clips.iter().filter(|c| c.singer == best_name).count();
+    file.votes = match best {
+        Some(_) => file.clips.iter().filter(|c| c.singer == best_name).count(),
+        None => 0,
+    };
     file.vote_share = if file.counted > 0 {
         file.votes as f64 / file.counted as f64
     } else {

@@ -249,6 +249,15 @@ fn render_open(r: &OpenSetResult) -> String {
 /// where a classifier's block has probabilities and votes.
 fn render_by_profiles(r: &OpenSetResult, threshold: &str) -> String {
     let f = &r.file;
+    if f.top.is_empty() {
+        // No profile at all: nothing to rank the file or its clips against.
+        return format!(
+            "{}: {}: {}\n",
+            f.path.display(),
+            f.singer,
+            f.unknown_reason.as_deref().unwrap_or("no singer profiles")
+        );
+    }
     let answer = match &f.unknown_reason {
         Some(reason) => format!("{}: {reason}; best guess {}", f.singer, f.best_guess),
         None => f.singer.clone(),
