@@ -23,7 +23,7 @@ log() { echo "$(date -u +%FT%TZ) $* (load $(cut -d' ' -f1-3 /proc/loadavg))" | t
 card=$(mktemp)
 cp "$SHIP/README.md" "$card"
 log "ensemble"
-"$BIN" ensemble --quiet "${RUNS}0" "${RUNS}1" "${RUNS}2" --out "$SHIP" --cache "$CACHE" \
+"$BIN" ensemble --quiet "${RUNS}0" "${RUNS}1" "${RUNS}2" --out "$SHIP" --force --cache "$CACHE" \
   | tee "$OUT/ensemble.txt"
 cp "$card" "$SHIP/README.md"
 rm -f "$card"

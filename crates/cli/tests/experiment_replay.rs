@@ -349,4 +349,19 @@ fn ensemble_folds_members_of_one_partition_and_refuses_others() {
     assert_eq!(refused.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("partition"), "{stderr}");
     assert!(!dir.path().join("refused").exists());
+
+    // An existing folder is replaced only with --force.
+    let again = |force: &[&str]| {
+        let args = [
+            &["ensemble", s(&one), s(&two), "--out", s(&folded)][..],
+            &["--split", "test", "--cache", s(&cache), "--quiet"],
+            force,
+        ]
+        .concat();
+        singerid(&args)
+    };
+    let kept = again(&[]);
+    assert_eq!(kept.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&kept.stderr).contains("--force"));
+    assert!(again(&["--force"]).status.success());
 }

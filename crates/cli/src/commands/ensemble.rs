@@ -22,11 +22,15 @@ pub struct EnsembleArgs {
     #[arg(required = true, num_args = 2.., value_name = "MODEL")]
     pub members: Vec<PathBuf>,
 
-    /// The model folder to write (replaced atomically). Its embedding (for enrolment and
-    /// `similar`) is the first member's; copy or recompute `open_set.json` with `eval-open
-    /// --write-model` if the members had one.
+    /// The model folder to write. Its embedding (for enrolment and `similar`) is the first
+    /// member's; recompute `open_set.json` with `eval-open --write-model` if the members had
+    /// one.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+
+    /// Replace --out when it exists: the whole folder, atomically, README and all.
+    #[arg(long)]
+    pub force: bool,
 
     /// The split of the members' own partition on which the folded model is scored and its
     /// `unknown` threshold calibrated, as training does.
@@ -50,6 +54,13 @@ pub struct EnsembleArgs {
 /// # Errors
 /// Members that cannot be loaded or folded, a split that cannot be scored, an unwritable folder.
 pub fn run(args: &EnsembleArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
+    if args.out.exists() && !args.force {
+        anyhow::bail!(
+            "{} exists; pass --force to replace it (the whole folder is replaced, any README or \
+             open_set.json in it included)",
+            args.out.display()
+        );
+    }
     let request = EnsembleRequest {
         members: args.members.clone(),
         out: args.out.clone(),
