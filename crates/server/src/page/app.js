@@ -81,10 +81,14 @@ function showResult(answer) {
   $("result").hidden = false;
   $("singer").textContent = r.singer;
   $("singer").style.color = r.singer === "unknown" ? "var(--muted)" : colour(r.singer);
+  // An embedding model answers by profiles: its numbers are cosine similarities.
   const detail = r.unknown_reason
     ? `${r.unknown_reason}; best guess ${r.best_guess}`
-    : `confidence ${(100 * r.confidence).toFixed(0)} %, ${r.votes} of ${r.counted} clip votes` +
-      (r.decided_by === "enrolled" ? " (an enrolled singer)" : "");
+    : r.by_profiles
+      ? `closest profile, cosine similarity ${r.confidence.toFixed(3)}; ${r.votes} of ${r.counted} clips nearest to it` +
+        (r.decided_by === "enrolled" ? " (an enrolled singer)" : "")
+      : `confidence ${(100 * r.confidence).toFixed(0)} %, ${r.votes} of ${r.counted} clip votes` +
+        (r.decided_by === "enrolled" ? " (an enrolled singer)" : "");
   $("answer-detail").textContent = detail;
 
   const candidates = $("candidates");
@@ -97,7 +101,8 @@ function showResult(answer) {
     fill.style.width = `${(100 * t.probability).toFixed(1)}%`;
     fill.style.background = colour(t.singer);
     track.append(fill);
-    row.append(track, el("span", { class: "value" }, `${(100 * t.probability).toFixed(1)} %`));
+    const value = r.by_profiles ? t.probability.toFixed(3) : `${(100 * t.probability).toFixed(1)} %`;
+    row.append(track, el("span", { class: "value" }, value));
     candidates.append(row);
   }
   for (const m of r.enrolled || []) {
