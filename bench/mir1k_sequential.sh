@@ -32,7 +32,9 @@ RUNS=(
   "crnn-separated-power_db crnn separated power_db 1e-3 100 10 25"
   # Session 6: CRNN_FGNL with crnn-vocal-power_db's settings and a longer budget (a step costs
   # 3.6x a CRNN step here), the first FGNL-vs-CRNN point on one input.
-  "crnn_fgnl-vocal-power_db crnn_fgnl right power_db 1e-3 100 10 35"
+  # Session 8: the same run resumed from its epoch 5 with a 130-minute budget in all, to see
+  # where it converges against the CRNN's 97.8 %.
+  "crnn_fgnl-vocal-power_db crnn_fgnl right power_db 1e-3 100 10 130"
 )
 
 ( while true; do echo "$(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg)"; sleep 60; done ) \
