@@ -37,7 +37,8 @@ RUNS=(
   "crnn_fgnl-vocal-power_db crnn_fgnl right power_db 1e-3 100 10 130"
   # Session 8: the FGNL backbone without the module (the paper's fair control), same settings,
   # for the first epochs against CRNN_FGNL's curve (35 minutes: what the session had left).
-  "fgnl_backbone-vocal-power_db fgnl_backbone right power_db 1e-3 100 10 35"
+  # (resumed once at the end of the session with 45 minutes in all: two more epochs)
+  "fgnl_backbone-vocal-power_db fgnl_backbone right power_db 1e-3 100 10 45"
 )
 
 ( while true; do echo "$(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg)"; sleep 60; done ) \
