@@ -39,6 +39,13 @@ RUNS=(
   # for the first epochs against CRNN_FGNL's curve (35 minutes: what the session had left).
   # (resumed once at the end of the session with 45 minutes in all: two more epochs)
   "fgnl_backbone-vocal-power_db fgnl_backbone right power_db 1e-3 100 10 45"
+  # Session 9: CRNNM (the melody branch: the CREPE contour of the same clean voice with the
+  # authors' settings) with the CRNN's settings: does the melody help, and at what cost.
+  # CREPE tiny, not the authors' full: full runs at 16 frames/s here (bench/RESULTS.md, "CREPE
+  # speed"), so the pool's ~213k frames would take ~3.7 h; tiny takes minutes.
+  "crnnm-vocal-power_db crnnm right power_db 1e-3 100 10 45 tiny"
+  # and on the shipped separator's vocals against crnn-separated-power_db (25 minutes)
+  "crnnm-separated-power_db crnnm separated power_db 1e-3 100 10 25 tiny"
 )
 
 ( while true; do echo "$(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg)"; sleep 60; done ) \
@@ -47,7 +54,7 @@ LOAD_PID=$!
 trap 'kill $LOAD_PID 2>/dev/null || true' EXIT
 
 for spec in "${RUNS[@]}"; do
-  read -r name model channel db lr epochs patience budget <<<"$spec"
+  read -r name model channel db lr epochs patience budget crepe <<<"$spec"
   if [ $# -gt 0 ] && [[ " $* " != *" $name "* ]]; then continue; fi
   echo "$(date -u +%FT%TZ) start $name" >>"$OUT/load.log"
   source=(--channel "$channel")
@@ -57,7 +64,7 @@ for spec in "${RUNS[@]}"; do
   RAYON_NUM_THREADS=2 "$BIN" train --quiet --data "$DATA" --split manifest \
     --model "$model" --clip-seconds 3 "${source[@]}" --db "$db" --lr "$lr" --batch-size 16 \
     --epochs "$epochs" --patience "$patience" --time-budget "$budget" --seed 0 \
-    --cache "$CACHE" --out "$OUT/$name" >"$OUT/$name.stdout" 2>"$OUT/$name.stderr" || true
+    --crepe "${crepe:-full}" --cache "$CACHE" --out "$OUT/$name" >"$OUT/$name.stdout" 2>"$OUT/$name.stderr" || true
   "$BIN" eval --quiet --model "$OUT/$name" --split val --cache "$CACHE" \
     --out "$OUT/$name/eval-val" >"$OUT/$name/eval-val.txt" 2>>"$OUT/$name.stderr" || true
   echo "$(date -u +%FT%TZ) end $name" >>"$OUT/load.log"

@@ -642,7 +642,7 @@ pub fn model_help(what: &str) -> String {
         .iter()
         .map(|e| {
             let melody = if e.uses_melody() {
-                " (needs a melody input, not computed yet)"
+                " (also takes the CREPE melody contour: see --crepe)"
             } else {
                 ""
             };

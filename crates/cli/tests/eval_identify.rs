@@ -63,6 +63,7 @@ fn untrained_bundle(dir: &Path) -> (PathBuf, usize) {
         last_clip: LastClip::Keep,
         provenance: serde_json::json!({"note": "untrained test bundle"}),
         separator: None,
+        melody: None,
         unknown_below: None,
     };
     let path = dir.join("bundle");

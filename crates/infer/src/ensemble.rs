@@ -127,6 +127,7 @@ pub fn fold_ensemble(
         model: Box::new(folded),
         meta,
         separator,
+        melody: None,
     };
     let split = crate::predict_split(
         &bundle,

@@ -31,17 +31,6 @@ pub enum Error {
         /// The backend's own message, shortened.
         reason: String,
     },
-    /// A model this pipeline cannot run yet.
-    #[error(
-        "{model} is a {kind} model, which needs a melody input; singerid does not feed one to \
-         models yet (`singerid melody --authors` computes the contour)"
-    )]
-    NeedsMelody {
-        /// The model folder.
-        model: PathBuf,
-        /// Its model kind.
-        kind: String,
-    },
     /// An embedding model (siamese, contrastive loss) asked to name singers on its own.
     #[error(
         "{0} is an embedding model (trained with a contrastive loss): its class output is \

@@ -254,13 +254,24 @@ pub fn predict_split(
         .filter(|r| !failed.contains(&r.path))
         .cloned()
         .collect();
-    let (set, skipped) = ClipSet::from_cache(
+    let (mut set, mut skipped) = ClipSet::from_cache(
         &usable,
         &cache,
         &meta.classes,
         meta.clip_frames,
         meta.last_clip,
     )?;
+    // A melody model is given the contours of the same vocal source, as in training.
+    if let Some(melody) = &bundle.melody {
+        let recordings: Vec<&Recording> = set.recordings().collect();
+        let frames = set.frame_counts();
+        let contours = melody.contours(&recordings, &frames, &config, Some(cache.dir()), progress);
+        let more = set.attach_melody(contours);
+        for message in &more {
+            tracing::error!("{message}");
+        }
+        skipped.extend(more);
+    }
     for message in &skipped {
         tracing::warn!("{message}");
     }

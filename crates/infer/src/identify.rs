@@ -204,7 +204,11 @@ pub fn identify(
                         flatness,
                         duration_s: 0.0,
                     };
-                    Ok::<_, singerid_audio::AudioError>((log_mel(&signal, &config)?, voice))
+                    let mel = log_mel(&signal, &config)?;
+                    // A melody model's contour is computed below, one file at a time (CREPE
+                    // already uses every core).
+                    let signal = bundle.melody.is_some().then_some(signal);
+                    Ok::<_, singerid_audio::AudioError>((mel, voice, signal))
                 })()
                 .map_err(|e| e.to_string());
                 progress.advance(1);
@@ -213,15 +217,28 @@ pub fn identify(
             .collect();
         let mut items = Vec::new();
         let mut voices = Vec::new();
+        let mut contours = Vec::new();
         for (path, result) in features {
             let error = match result {
-                Ok((mel, mut voice)) if mel.n_frames >= meta.clip_frames => {
+                Ok((mel, mut voice, signal)) if mel.n_frames >= meta.clip_frames => {
+                    if let (Some(melody), Some(signal)) = (&bundle.melody, signal) {
+                        let quiet = singerid_data::Silent;
+                        match melody.contour_of_signal(&signal, mel.n_frames, &quiet, "melody") {
+                            Ok(bins) => contours.push(Ok(bins)),
+                            Err(e) => {
+                                let error = format!("melody: {e}");
+                                tracing::error!("{}: {error}", path.display());
+                                out.failures.push(Failure { path, error });
+                                continue;
+                            }
+                        }
+                    }
                     voice.duration_s = mel.n_frames as f64 * seconds_per_frame;
                     items.push((recording_for(&path), mel));
                     voices.push(voice);
                     continue;
                 }
-                Ok((mel, _)) => format!(
+                Ok((mel, _, _)) => format!(
                     "too short: {:.2} s of audio, one clip needs {:.2} s ({} frames)",
                     mel.n_frames as f64 * seconds_per_frame,
                     clip_seconds,
@@ -236,13 +253,19 @@ pub fn identify(
             continue;
         }
         let order: Vec<PathBuf> = items.iter().map(|(r, _)| r.abs_path.clone()).collect();
-        let set = ClipSet::from_features(
+        let mut set = ClipSet::from_features(
             items,
             &meta.classes,
             meta.clip_frames,
             LastClip::Keep,
             seconds_per_frame,
         );
+        if bundle.melody.is_some() {
+            // Every item has its contour of its own frame count: nothing is left out here.
+            for problem in set.attach_melody(contours) {
+                tracing::error!("{problem}");
+            }
+        }
         let predictions = predict(&*bundle.model, &set, options.batch_size.max(1));
         let results = decide(
             &order,
@@ -261,7 +284,9 @@ pub fn identify(
 }
 
 /// One file's features and voice measures, or why it failed.
-type Analysed = Result<(LogMel, Voice), String>;
+/// A file's log-mel, what its vocal source says of a voice, and (for a melody model) the
+/// vocal signal its contour is computed from.
+type Analysed = Result<(LogMel, Voice, Option<Signal>), String>;
 
 /// What the vocal source says about a voice being there.
 #[derive(Debug, Clone, Copy)]

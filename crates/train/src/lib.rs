@@ -18,6 +18,8 @@
 //!   backing tracks.
 //! - [`vocals`]: the vocal source: a channel of each file, or the voice separated by a
 //!   separator (cached as audio, copied into the model's bundle so eval and identify replay it).
+//! - [`melody`]: the CRNNM models' second input, the authors' CREPE melody contour of the same
+//!   vocal source, cached, recorded in the run and the bundle, replayed by eval and identify.
 //! - [`bundle`]: a trained model with what it needs to be used (classes, feature config, clip
 //!   length), saved and loaded atomically.
 //! - [`objective`]: the contrastive loss of a siamese embedding and multi-label binary
@@ -35,6 +37,7 @@ pub mod bundle;
 pub mod clips;
 pub mod error;
 pub mod experiment;
+pub mod melody;
 pub mod objective;
 pub mod pairs;
 pub mod predict;

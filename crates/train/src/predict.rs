@@ -20,7 +20,8 @@ use singerid_eval::{ClipPrediction, Predictions};
 ///
 /// # Panics
 /// If the set's clips do not fit the model (mel bands other than the model's, clips shorter than
-/// [`SingerModel::min_frames`]); callers check the bundle's metadata first.
+/// [`SingerModel::min_frames`], no melody contours for a model that takes them: see
+/// [`ClipSet::attach_melody`]); callers check the bundle's metadata first.
 pub fn predict(model: &dyn SingerModel, set: &ClipSet, batch_size: usize) -> Predictions {
     predict_with(model, set, batch_size, |logits| softmax(logits, 1))
 }
@@ -48,7 +49,8 @@ fn predict_with(
     let mut clips = Vec::with_capacity(set.len());
     let indices: Vec<usize> = (0..set.len()).collect();
     for chunk in indices.chunks(batch_size) {
-        let output = model.forward(set.batch(chunk, &device), None);
+        let (mel, melody) = set.inputs(chunk, &device);
+        let output = model.forward(mel, melody);
         let probs = rows(scores(output.logits));
         let embeddings = rows(output.embedding);
         for ((&i, probs), embedding) in chunk.iter().zip(probs).zip(embeddings) {

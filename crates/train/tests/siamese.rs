@@ -186,6 +186,7 @@ fn a_contrastive_run_saves_a_bundle_that_loads() {
         features: fx.features,
         data: serde_json::json!({"dataset": "mir1k-mini"}),
         separator: None,
+        melody: None,
     };
     struct Quiet;
     impl singerid_train::TrainObserver for Quiet {}

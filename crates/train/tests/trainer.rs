@@ -115,6 +115,7 @@ fn spec(fx: &Fixture, classes: &[String]) -> RunSpec {
         features: *fx.cache.config(),
         data: serde_json::json!({"dataset": "mir1k-mini", "split": "song _1 vs rest"}),
         separator: None,
+        melody: None,
     }
 }
 

@@ -169,9 +169,8 @@ pub fn run(args: &MelodyArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     };
     let choice = match args.model.as_deref() {
         None if args.authors => CrepeChoice::Full,
-        None | Some("tiny") => CrepeChoice::Tiny,
-        Some("full") => CrepeChoice::Full,
-        Some(dir) => CrepeChoice::Folder(PathBuf::from(dir)),
+        None => CrepeChoice::Tiny,
+        Some(arg) => CrepeChoice::from_arg(arg),
     };
     let (crepe, model_dir) = load_crepe_model(&choice, args.device.device)?;
     let separator = match (args.vocals, &args.separator) {

@@ -195,6 +195,14 @@ pub struct TrainingOptions {
     /// [default: the shipped models/open_unmix-mir1k].
     #[arg(long, value_name = "DIR")]
     pub separator: Option<PathBuf>,
+
+    /// For the models with a melody input (crnnm, crnnm_fgnl): the CREPE network whose
+    /// contour feeds it, computed on the same vocal source as the log-mel with the FGNL
+    /// authors' settings (32 ms step, Viterbi) and cached: `full` (the authors' choice;
+    /// models/crepe-full, made once by the conversion command printed when it is missing),
+    /// `tiny` (shipped), or a CREPE model folder. Ignored by other models.
+    #[arg(long, value_name = "tiny|full|DIR", default_value = "full")]
+    pub crepe: String,
 }
 
 /// The training objectives, for clap.
@@ -264,6 +272,12 @@ impl TrainingOptions {
             (VocalsArg::Separated, Some(dir)) => Some(dir.clone()),
             (VocalsArg::Separated, None) => Some(singerid_infer::default_separator()?),
         };
+        let crepe = if singerid_models::registry::get(model)?.uses_melody() {
+            let choice = singerid_infer::CrepeChoice::from_arg(&self.crepe);
+            Some(singerid_infer::melody::crepe_dir(&choice)?)
+        } else {
+            None
+        };
         Ok(ExperimentSpec {
             data: data.to_owned(),
             split: self.split.map(PartitionMode::from),
@@ -284,6 +298,7 @@ impl TrainingOptions {
             patience: self.patience,
             time_budget_seconds: self.time_budget.map(|minutes| minutes * 60.0),
             separator,
+            crepe,
             augment: Augment {
                 random_offsets: self.random_offsets,
                 time_masks: self.spec_augment.map_or(0, |m| m[0]),

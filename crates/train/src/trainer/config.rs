@@ -137,13 +137,6 @@ impl TrainConfig {
     ) -> Result<(&'static ModelEntry, serde_json::Value), Error> {
         let invalid = |m: String| Error::Model(ModelError::InvalidConfig(m));
         let entry = registry::get(&self.model)?;
-        if entry.uses_melody() {
-            return Err(invalid(format!(
-                "{} needs a melody input, which singerid does not compute; choose a model without \
-                 melody (crnn, crnn_fgnl, fgnl_backbone, crnn_nl, crnn_fgnl_light)",
-                self.model
-            )));
-        }
         if self.batch_size == 0 {
             return Err(invalid("the batch size must be at least 1".into()));
         }
@@ -230,4 +223,7 @@ pub struct RunSpec {
     /// The separator the clips' vocals came from (None: the feature config's channel).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub separator: Option<crate::vocals::SeparatorRecord>,
+    /// The CREPE weights and settings of the melody input (CRNNM models; None for the others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub melody: Option<crate::melody::MelodyRecord>,
 }

@@ -44,7 +44,7 @@ pub(crate) fn stream_seed(seed: u64, epoch: usize, stream: u64) -> u64 {
 /// the caller chooses it (`singerid_infer::DeviceChoice`).
 ///
 /// # Errors
-/// - [`Error::Model`] for an invalid config (melody models, clips too short, ...).
+/// - [`Error::Model`] for an invalid config (clips too short, ...).
 /// - [`Error::Run`] naming the run folder for an empty training set, a validation set without
 ///   labelled clips, or a loss that stops being finite; naming `train.json` when the folder
 ///   holds a different run (rerun with `restart`); naming the file of a corrupt or mismatched
@@ -99,6 +99,26 @@ pub fn train(
                  run's",
             ));
         }
+        if set.has_melody() != entry.uses_melody() || spec.melody.is_some() != entry.uses_melody() {
+            return Err(run_error(
+                run_dir,
+                format!(
+                    "{} {} a melody input; the clip sets and the run must {} one (see \
+                     singerid_train::melody)",
+                    entry.name,
+                    if entry.uses_melody() {
+                        "takes"
+                    } else {
+                        "takes no"
+                    },
+                    if entry.uses_melody() {
+                        "carry"
+                    } else {
+                        "not carry"
+                    },
+                ),
+            ));
+        }
     }
 
     prepare_run_dir(run_dir, config, spec, restart)?;
@@ -146,12 +166,12 @@ pub fn train(
             (0.0_f64, 0_usize, 0_usize, 0_usize);
         let mut interrupted = false;
         for (step, chunk) in order.chunks(batch_size).enumerate() {
-            let x = if config.augment.is_off() {
-                train_set.batch(chunk, &device)
+            let (x, melody) = if config.augment.is_off() {
+                train_set.inputs(chunk, &device)
             } else {
                 train_set.batch_augmented(chunk, &config.augment, &mut augment_rng, &device)
             };
-            let output = model.forward(x, None);
+            let output = model.forward(x, melody);
             let (loss, right, cells) = if tagging {
                 let logits = output.logits.clone();
                 super::multilabel::batch_loss(logits, train_set, chunk, &spec.classes, &device)

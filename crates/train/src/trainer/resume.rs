@@ -343,6 +343,7 @@ pub(super) fn save_best(
             "data": &spec.data,
         }),
         separator: spec.separator.clone(),
+        melody: spec.melody.clone(),
         unknown_below,
     };
     crate::bundle::save(model, &meta, &run_dir.join(super::run_dir::BEST_DIR))

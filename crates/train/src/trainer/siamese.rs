@@ -247,6 +247,16 @@ pub(super) fn train_siamese(
 ) -> Result<TrainOutcome, Error> {
     siamese.validate()?;
     let (entry, model_config) = config.validate(spec.classes.len())?;
+    if entry.uses_melody() {
+        return Err(run_error(
+            run_dir,
+            format!(
+                "{} takes a melody input, which the siamese mode does not pair; choose a \
+                 mel-only model",
+                entry.name
+            ),
+        ));
+    }
     for set in [train_set, val_set] {
         if set.classes() != spec.classes.as_slice() || set.clip_frames() != config.clip_frames {
             return Err(run_error(

@@ -17,8 +17,8 @@ use safetensors::{Dtype, SafeTensors};
 use singerid_data::cache::ContentHash;
 use singerid_models::pitch::decode::PitchTrack;
 
+use super::MelodyOptions;
 use crate::error::Error;
-use crate::melody::MelodyOptions;
 
 /// Value of the `format` metadata of a cached track.
 pub const FORMAT: &str = "singerid-pitch-track";
