@@ -32,20 +32,77 @@ fn s(p: &Path) -> &str {
 }
 
 fn write_wav(path: &Path, hz: f64) {
+    write_channels(path, &[hz]);
+}
+
+/// A 16-bit WAV with one sine per channel (0 Hz: silence).
+fn write_channels(path: &Path, hz: &[f64]) {
     let spec = hound::WavSpec {
-        channels: 1,
+        channels: hz.len() as u16,
         sample_rate: RATE,
         bits_per_sample: 16,
         sample_format: hound::SampleFormat::Int,
     };
     let mut writer = hound::WavWriter::create(path, spec).expect("create wav");
     for i in 0..SAMPLES {
-        let x = 0.5 * (std::f64::consts::TAU * hz * i as f64 / f64::from(RATE)).sin();
-        writer
-            .write_sample((x * f64::from(i16::MAX)) as i16)
-            .expect("write sample");
+        for &f in hz {
+            let x = 0.5 * (std::f64::consts::TAU * f * i as f64 / f64::from(RATE)).sin();
+            writer
+                .write_sample((x * f64::from(i16::MAX)) as i16)
+                .expect("write sample");
+        }
     }
     writer.finalize().expect("finish wav");
+}
+
+/// `--channel right` analyses the second channel alone (MIR-1K's voice stem): a stereo file
+/// with 440 Hz on the left and 220 Hz on the right comes out at 220 Hz, and its cached track
+/// is not the mix's.
+#[test]
+fn channel_right_reads_the_right_channel() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let stereo = tmp.path().join("stereo.wav");
+    write_channels(&stereo, &[440.0, 220.0]);
+    let cache = tmp.path().join("cache");
+    let run = |channel: &str, out: &Path| {
+        let args = ["melody", s(&stereo), "--out", s(out), "--channel", channel];
+        let run = singerid(&[&args[..], &["--cache", s(&cache), "--format", "json"]].concat());
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let summary: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON");
+        summary["files"][0]["cached"].as_bool().expect("cached")
+    };
+    let right = tmp.path().join("right");
+    assert!(!run("right", &right));
+    let f0 = rows(&right.join("stereo.f0.csv"), "time_s,f0_hz,confidence");
+    let voiced: Vec<f64> = f0.iter().map(|r| r[1]).filter(|&hz| hz > 0.0).collect();
+    assert!(voiced.len() * 10 >= f0.len() * 9, "{} voiced", voiced.len());
+    assert!(voiced.iter().all(|hz| cents(*hz, 220.0).abs() < 20.0));
+    assert!(
+        !run("mix", &tmp.path().join("mix")),
+        "the mix's track is another one"
+    );
+    assert!(run("right", &tmp.path().join("again")));
+
+    let separated = singerid(&[
+        "melody",
+        s(&stereo),
+        "--out",
+        s(&tmp.path().join("sep")),
+        "--channel",
+        "right",
+        "--vocals",
+        "separated",
+    ]);
+    assert!(!separated.status.success());
+    let stderr = String::from_utf8_lossy(&separated.stderr);
+    assert!(
+        stderr.contains("--channel right does not apply"),
+        "{stderr}"
+    );
 }
 
 /// The rows of a CSV with the given header, as numbers.

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use burn::tensor::Device;
 use serde::Serialize;
 use singerid_audio::mel::hz_to_mel;
-use singerid_audio::{FeatureConfig, LogMel, load, log_mel};
+use singerid_audio::{Channel, FeatureConfig, LogMel, load, log_mel};
 use singerid_data::Progress;
 use singerid_eval::plot::{SpectrogramPanel, spectrograms_png};
 use singerid_models::pitch::decode::PitchTrack;
@@ -26,7 +26,7 @@ use singerid_models::separation::Separator;
 
 use crate::{DeviceChoice, Error};
 pub use singerid_train::melody::{CREPE_BATCH_SIZE, MelodyOptions, hop_for_step_ms, pitch_track};
-use singerid_train::melody::{MelodyCache, TrackSource};
+use singerid_train::melody::{MelodyCache, TrackSource, channel_source};
 
 /// The shipped CREPE `tiny` model's folder under `models/`.
 pub const CREPE_TINY: &str = "crepe-tiny";
@@ -142,6 +142,7 @@ pub fn melody_files(
     inputs: &[PathBuf],
     out: &Path,
     options: &MelodyOptions,
+    channel: Channel,
     cache: Option<(&MelodyCache, &Path)>,
     progress: &dyn Progress,
 ) -> Vec<MelodyFile> {
@@ -183,7 +184,10 @@ pub fn melody_files(
         results.extend(files.into_iter().map(|f| failed(f, error.clone())));
         return results;
     }
-    let vocals = separator.map_or_else(|| "mix".to_owned(), |s| format!("separated:{}", s.id()));
+    let vocals = separator.map_or_else(
+        || channel_source(channel),
+        |s| format!("separated:{}", s.id()),
+    );
     let cache = match cache.map(|(c, dir)| TrackSource::new(dir, vocals).map(|s| (c, s))) {
         Some(Ok(cache)) => Some(cache),
         Some(Err(e)) => {
@@ -214,6 +218,7 @@ pub fn melody_files(
             crepe,
             device,
             separator,
+            channel,
             options,
             cache: cache.as_ref().map(|(c, s)| (*c, s)),
             progress,
@@ -234,6 +239,8 @@ struct FileJob<'a> {
     crepe: &'a Crepe,
     device: &'a Device,
     separator: Option<&'a Separator>,
+    /// The channel read (a separator is given the channel mix).
+    channel: Channel,
     options: &'a MelodyOptions,
     cache: Option<(&'a MelodyCache, &'a TrackSource)>,
     progress: &'a dyn Progress,
@@ -241,12 +248,15 @@ struct FileJob<'a> {
 
 impl FileJob<'_> {
     fn run(&self, input: &Path, out: &Path, stem: &str, what: &str) -> Result<MelodyFile, Error> {
-        // librosa.load(path, sr=16000, mono=True); a separator is given the same mix.
-        let config = FeatureConfig::default();
-        let mix = load(input, &config)?;
+        // librosa.load(path, sr=16000, mono=True) for the mix; a separator is given the mix.
+        let config = FeatureConfig {
+            channel: self.channel,
+            ..FeatureConfig::default()
+        };
+        let audio = load(input, &config)?;
         let signal = match self.separator {
-            Some(separator) => singerid_train::vocals::separate_signal(&mix, separator, input)?,
-            None => mix,
+            Some(separator) => singerid_train::vocals::separate_signal(&audio, separator, input)?,
+            None => audio,
         };
         let compute = || {
             pitch_track(
@@ -305,10 +315,10 @@ impl FileJob<'_> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            if self.separator.is_some() {
-                "separated vocals"
-            } else {
-                "mixture"
+            match (self.separator.is_some(), self.channel) {
+                (true, _) => "separated vocals".to_owned(),
+                (false, Channel::Mix) => "mixture".to_owned(),
+                (false, channel) => format!("channel {}", channel.name()),
             }
         );
         let picture = |path: &Path| {

@@ -12,7 +12,7 @@ use singerid_infer::melody_cache::MelodyCache;
 use singerid_infer::{CrepeChoice, MelodyFile, MelodyOptions, load_crepe_model, melody_files};
 use singerid_models::pitch::{Decoder, PitchRange};
 
-use crate::args::{DeviceArgs, GlobalArgs, OutputFormat};
+use crate::args::{ChannelArg, DeviceArgs, GlobalArgs, OutputFormat};
 use crate::commands::print_summary;
 use crate::logging;
 
@@ -49,6 +49,10 @@ pub struct MelodyArgs {
     /// voice separated from it by --separator.
     #[arg(long, value_enum, default_value_t = MelodyVocalsArg::Mixture)]
     pub vocals: MelodyVocalsArg,
+    /// The channel analysed (with --vocals mixture): `mix` (the mean of the channels), or one
+    /// of them, e.g. MIR-1K's `right` for the clean voice. A separator is always given the mix.
+    #[arg(long, value_enum, default_value_t = ChannelArg::Mix)]
+    pub channel: ChannelArg,
     /// With --vocals separated: the separator folder (or a `train-separator` run folder)
     /// [default: the shipped models/open_unmix-mir1k].
     #[arg(long, value_name = "DIR", env = "SINGERID_SEPARATOR")]
@@ -175,6 +179,12 @@ pub fn run(args: &MelodyArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
     let (crepe, model_dir) = load_crepe_model(&choice, args.device.device)?;
     let separator = match (args.vocals, &args.separator) {
         (MelodyVocalsArg::Mixture, _) => None,
+        (MelodyVocalsArg::Separated, _) if args.channel != ChannelArg::Mix => {
+            bail!(
+                "--vocals separated separates the channel mix; --channel {} does not apply to it",
+                singerid_audio::Channel::from(args.channel).name()
+            )
+        }
         (MelodyVocalsArg::Separated, dir) => Some(
             singerid_infer::load_separator(dir.as_deref(), args.device.device)
                 .context("loading the separator for --vocals separated")?,
@@ -190,6 +200,7 @@ pub fn run(args: &MelodyArgs, global: &GlobalArgs) -> anyhow::Result<bool> {
         &args.inputs,
         &args.out,
         &options,
+        args.channel.into(),
         (!args.no_cache).then_some((&cache, model_dir.as_path())),
         &bar,
     );

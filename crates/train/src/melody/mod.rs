@@ -301,12 +301,8 @@ impl MelodyExtractor {
         progress: &dyn Progress,
     ) -> Vec<Result<Vec<u16>, String>> {
         let cache = cache_dir.map(MelodyCache::in_features_cache);
-        let vocals = match features.channel {
-            Channel::Mix => "mix".to_owned(),
-            other => format!("channel:{}", other.name()),
-        };
         let source = TrackSource {
-            vocals,
+            vocals: channel_source(features.channel),
             crepe: self.record.crepe_id.clone(),
         };
         let options = self.options();
@@ -343,6 +339,15 @@ impl MelodyExtractor {
             .collect();
         progress.finish();
         results
+    }
+}
+
+/// The vocal source of a pitch track read from a file's `channel` ([`TrackSource::vocals`]):
+/// `mix` for the channel mix, `channel:<name>` for another one.
+pub fn channel_source(channel: Channel) -> String {
+    match channel {
+        Channel::Mix => "mix".to_owned(),
+        other => format!("channel:{}", other.name()),
     }
 }
 
