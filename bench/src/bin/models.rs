@@ -69,6 +69,10 @@ struct Args {
 enum BenchModel {
     Crnn,
     CrnnFgnl,
+    /// CRNN with the melody branch (input: a one-hot contour, one hot row per frame).
+    Crnnm,
+    /// CRNN_FGNL with the melody branch.
+    CrnnmFgnl,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,6 +86,8 @@ impl BenchModel {
         match self {
             Self::Crnn => ModelKind::Crnn,
             Self::CrnnFgnl => ModelKind::CrnnFgnl,
+            Self::Crnnm => ModelKind::Crnnm,
+            Self::CrnnmFgnl => ModelKind::CrnnmFgnl,
         }
     }
 
@@ -89,6 +95,8 @@ impl BenchModel {
         match self {
             Self::Crnn => "crnn",
             Self::CrnnFgnl => "crnn-fgnl",
+            Self::Crnnm => "crnnm",
+            Self::CrnnmFgnl => "crnnm-fgnl",
         }
     }
 }
@@ -128,6 +136,21 @@ fn run(args: &Args) -> Result<()> {
         Distribution::Normal(0.0, INPUT_STD),
         &device,
     );
+    // A melody model's second input: a one-hot contour (row (7 t + 3 b) % 64 at frame t of clip
+    // b, inside CREPE's rows of the authors' grid).
+    let melody = args.model.kind().uses_melody().then(|| {
+        let mut values = vec![0.0f32; args.batch * MELS * args.frames];
+        for b in 0..args.batch {
+            for t in 0..args.frames {
+                let row = (7 * t + 3 * b) % 64;
+                values[(b * MELS + row) * args.frames + t] = 1.0;
+            }
+        }
+        Tensor::<4>::from_data(
+            TensorData::new(values, [args.batch, 1, MELS, args.frames]),
+            &device,
+        )
+    });
     let labels: Vec<i64> = (0..args.batch)
         .map(|i| ((i * 7) % CLASSES) as i64)
         .collect();
@@ -148,7 +171,7 @@ fn run(args: &Args) -> Result<()> {
             let mut model = model;
             for i in 0..args.warmup + args.reps {
                 let start = Instant::now();
-                let out = model.forward(mel.clone(), None);
+                let out = model.forward(mel.clone(), melody.clone());
                 let loss = loss_fn.forward(out.logits, labels.clone());
                 let loss_value: f32 = loss.clone().into_scalar();
                 let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -165,7 +188,7 @@ fn run(args: &Args) -> Result<()> {
         Mode::Infer => {
             for i in 0..args.warmup + args.reps {
                 let start = Instant::now();
-                let out = model.forward(mel.clone(), None);
+                let out = model.forward(mel.clone(), melody.clone());
                 let _: f32 = out.logits.sum().into_scalar();
                 record(&label, i, args.warmup, start, &mut times);
             }
