@@ -46,9 +46,9 @@ RUNS=(
   "crnnm-vocal-power_db crnnm right power_db 1e-3 100 10 45 tiny"
   # and on the shipped separator's vocals against crnn-separated-power_db (25 minutes)
   "crnnm-separated-power_db crnnm separated power_db 1e-3 100 10 25 tiny"
-  # and the FGNL backbone (without the module: better than CRNN_FGNL on the clean voice) on the
-  # separated vocals against crnn-separated-power_db, for what the session had left (30 min)
-  "fgnl_backbone-separated-power_db fgnl_backbone separated power_db 1e-3 100 10 30"
+  # crnn-separated-power_db separated with an earlier separator (2e2867d3902ccc63); its control
+  # for crnnm-separated-power_db is the same CRNN on the shipped one (bb8e7016dd033097)
+  "crnn-separated-power_db-bb8e crnn separated power_db 1e-3 100 10 25"
 )
 
 ( while true; do echo "$(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg)"; sleep 60; done ) \
