@@ -53,8 +53,9 @@ struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
-    /// Also print the time of each of the six conv blocks and the classifier (one pass over
-    /// the first --batch frames), to see where the time goes.
+    /// Also print the time of each of the six conv blocks (one pass over the first --batch
+    /// frames) on burn's tensor-op path (`Crepe::forward_ops`, the path of autodiff and GPU
+    /// devices; inference on the CPU takes `CrepeCpu`), to see where its time goes.
     #[arg(long)]
     layers: bool,
 }
@@ -123,6 +124,7 @@ fn run(args: &Args) -> Result<()> {
         }
     }
     let t = median(times);
+    let gflop_per_s = 2.0 * multiply_adds_per_frame(&model) * frames as f64 / t / 1e9;
     let seconds = signal.samples.len() as f64 / 16_000.0;
     let threads = rayon::current_num_threads();
     if args.json {
@@ -130,12 +132,14 @@ fn run(args: &Args) -> Result<()> {
             "{}",
             serde_json::json!({"capacity": args.capacity, "seconds_of_audio": seconds,
                 "hop": args.hop, "batch": args.batch, "frames": frames, "infer_s": t,
-                "frames_per_s": frames as f64 / t, "threads": threads})
+                "frames_per_s": frames as f64 / t, "gflop_per_s": gflop_per_s,
+                "threads": threads})
         );
     } else {
         println!(
             "CREPE {}: {seconds:.1} s of audio, {frames} frames (hop {}), batch {}, {threads} \
-             threads: {t:.3} s ({:.0} frames/s, {:.1} % of the audio's duration)",
+             threads: {t:.3} s ({:.0} frames/s, {:.1} % of the audio's duration, \
+             {gflop_per_s:.1} GFLOP/s in the convolutions and the classifier)",
             args.capacity,
             args.hop,
             args.batch,
@@ -144,4 +148,20 @@ fn run(args: &Args) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Multiply-adds of one frame through the six conv layers and the classifier (the
+/// element-wise layers are not counted): `positions · kernel · channels_in · filters` per
+/// layer, positions `ceil(length / stride)`, the length halved by each pool.
+fn multiply_adds_per_frame(model: &singerid_models::pitch::Crepe) -> f64 {
+    let mut length = singerid_models::pitch::WINDOW_SIZE;
+    let mut total = 0.0;
+    for layer in &model.layers {
+        let [filters, channels_in, kernel] = layer.conv.weight.dims();
+        let positions = length.div_ceil(layer.conv.stride);
+        total += (positions * kernel * channels_in * filters) as f64;
+        length = positions / 2;
+    }
+    let [inputs, outputs] = model.classifier.weight.dims();
+    total + (inputs * outputs) as f64
 }

@@ -13,6 +13,8 @@
 //!   the block's max-pool to the same op, so the full-size normalised map is never stored.
 //! - [`conv::conv2d`]: 'same' convolution with stride 1 as im2col + gemm, forward and backward
 //!   (burn-flex's own backward is three times its forward).
+//! - [`gemm::matmul`]: a bounds-checked product over strided row-major views (rows may
+//!   overlap), the workspace's one `unsafe` call; CREPE's CPU pass runs on it.
 //! - [`max_pool`]: max-pooling with stride = kernel and no padding (the backbone's only kind),
 //!   with the argmax kept for the backward pass.
 //!
@@ -23,9 +25,10 @@
 
 pub mod conv;
 mod elu_batch_norm;
+pub mod gemm;
 mod math;
 mod max_pool;
-mod parallel;
+pub(crate) mod parallel;
 
 pub use elu_batch_norm::{elu_batch_norm, elu_batch_norm_pool};
 pub use max_pool::max_pool;

@@ -17,6 +17,7 @@
 //! Inference matches PyTorch's eval mode; on an autodiff device batch-norm uses batch
 //! statistics and the 0.25 dropout of the paper is active (torchcrepe has no dropout).
 
+use burn::backend::Flex;
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::{Conv1d, Conv1dConfig};
@@ -25,8 +26,9 @@ use burn::nn::{
     BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig1d,
 };
 use burn::tensor::activation::{relu, sigmoid};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
 
+use super::cpu::CrepeCpu;
 use crate::error::ModelError;
 
 /// Samples per analysis frame: 64 ms at 16 kHz.
@@ -219,7 +221,9 @@ impl Crepe {
         self.layers[0].conv.weight.dims()[0] / FILTERS_PER_MULTIPLIER[0]
     }
 
-    /// Pitch saliences of normalised frames (see [`super::frames`]).
+    /// Pitch saliences of normalised frames (see [`super::frames`]). On burn-flex without
+    /// autodiff (inference on the CPU) this is [`super::cpu::CrepeCpu`] (prepare it once with
+    /// [`super::cpu::CrepeCpu::new`] when calling repeatedly); elsewhere [`Self::forward_ops`].
     ///
     /// # Shapes
     /// - `frames`: `[batch, 1024]`, each frame zero-mean with unit standard deviation
@@ -229,6 +233,33 @@ impl Crepe {
     /// # Panics
     /// If the frames are not 1024 samples long.
     pub fn forward(&self, frames: Tensor<2>) -> Tensor<2> {
+        let [batch, samples] = frames.dims();
+        assert_eq!(
+            samples,
+            WINDOW_SIZE,
+            "CREPE expects [batch, {WINDOW_SIZE}] frames, got {:?}",
+            frames.dims()
+        );
+        match plain_flex_values(&frames) {
+            Some(values) => {
+                let y = CrepeCpu::new(self).forward(&values);
+                Tensor::from_data(TensorData::new(y, [batch, PITCH_BINS]), &frames.device())
+            }
+            None => self.forward_ops(frames),
+        }
+    }
+
+    /// [`Self::forward`] as burn tensor operations, layer by layer: the path on autodiff
+    /// (training, with batch statistics and dropout) and on GPU backends.
+    ///
+    /// # Shapes
+    /// - `frames`: `[batch, 1024]`, each frame zero-mean with unit standard deviation
+    /// - output: `[batch, 360]`, sigmoid activations in `(0, 1)`, bin `b` centred on
+    ///   `20 b + 1997.38` cents (re 10 Hz)
+    ///
+    /// # Panics
+    /// If the frames are not 1024 samples long.
+    pub fn forward_ops(&self, frames: Tensor<2>) -> Tensor<2> {
         let [batch, samples] = frames.dims();
         assert_eq!(
             samples,
@@ -246,8 +277,9 @@ impl Crepe {
     }
 
     /// [`Self::forward`] over at most `batch_size` frames at a time (torchcrepe's
-    /// `batch_size`), which bounds memory: the full model's second layer unrolls 256 kB of
-    /// input per frame position, about 34 MB per frame.
+    /// `batch_size`), which bounds memory on burn's tensor-op path: the full model's second
+    /// layer unrolls 256 kB of input per frame position, about 34 MB per frame. On the CPU
+    /// path ([`CrepeCpu`], prepared once here) memory is per thread, not per batch.
     ///
     /// # Shapes
     /// - `frames`: `[frames, 1024]`
@@ -258,8 +290,12 @@ impl Crepe {
     pub fn forward_batched(&self, frames: Tensor<2>, batch_size: usize) -> Tensor<2> {
         assert!(batch_size > 0, "CREPE batch_size must be > 0");
         let [count, _] = frames.dims();
+        if let Some(values) = plain_flex_values(&frames) {
+            let y = CrepeCpu::new(self).forward(&values);
+            return Tensor::from_data(TensorData::new(y, [count, PITCH_BINS]), &frames.device());
+        }
         if count <= batch_size {
-            return self.forward(frames);
+            return self.forward_ops(frames);
         }
         let chunks = (0..count)
             .step_by(batch_size)
@@ -267,11 +303,67 @@ impl Crepe {
                 let chunk = frames
                     .clone()
                     .narrow(0, start, batch_size.min(count - start));
-                self.forward(chunk) // [<= batch_size, 360]
+                self.forward_ops(chunk) // [<= batch_size, 360]
             })
             .collect();
         Tensor::cat(chunks, 0) // [frames, 360]
     }
+
+    /// The activations of `frames` (normalised frames, 1024 floats each, one after another)
+    /// on `device`, `batch_size` frames per call; `progress(n)` after each call of `n` frames.
+    /// On burn-flex without autodiff the weights are prepared once ([`CrepeCpu`]).
+    ///
+    /// # Shapes
+    /// - `frames`: `count · 1024` floats
+    /// - output: `count · 360` activations
+    ///
+    /// # Panics
+    /// If `frames` is not a whole number of frames or `batch_size` is 0.
+    pub fn activations(
+        &self,
+        frames: &[f32],
+        batch_size: usize,
+        device: &Device,
+        mut progress: impl FnMut(usize),
+    ) -> Vec<f32> {
+        assert!(batch_size > 0, "CREPE batch_size must be > 0");
+        assert!(
+            frames.len().is_multiple_of(WINDOW_SIZE),
+            "CREPE expects whole {WINDOW_SIZE}-sample frames, got {} samples",
+            frames.len()
+        );
+        let cpu =
+            plain_flex_values(&Tensor::<2>::zeros([1, 1], device)).map(|_| CrepeCpu::new(self));
+        let mut out = Vec::with_capacity(frames.len() / WINDOW_SIZE * PITCH_BINS);
+        for chunk in frames.chunks(batch_size * WINDOW_SIZE) {
+            let n = chunk.len() / WINDOW_SIZE;
+            match &cpu {
+                Some(cpu) => out.extend(cpu.forward(chunk)),
+                None => {
+                    let x = Tensor::<2>::from_data(
+                        TensorData::new(chunk.to_vec(), [n, WINDOW_SIZE]),
+                        device,
+                    );
+                    out.extend(
+                        self.forward_ops(x)
+                            .into_data()
+                            .convert::<f32>()
+                            .try_into_vec::<f32>()
+                            .expect("f32 values after convert"),
+                    );
+                }
+            }
+            progress(n);
+        }
+        out
+    }
+}
+
+/// The values of `tensor` when it lives on plain burn-flex (no autodiff), where
+/// [`CrepeCpu`] runs; `None` elsewhere.
+fn plain_flex_values<const D: usize>(tensor: &Tensor<D>) -> Option<Vec<f32>> {
+    let flex = tensor.clone().try_into_primitive::<Flex>().ok()?;
+    flex.into_data().convert::<f32>().try_into_vec::<f32>().ok()
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //!
 //! - [`crepe`]: [`Crepe`] and [`CrepeConfig`] (presets `full` and `tiny`), `[batch, 1024]`
 //!   normalised frames -> `[batch, 360]` sigmoid activations, 20 cents per bin.
+//! - [`cpu`]: [`cpu::CrepeCpu`], the same network's inference pass as strided matrix
+//!   products over time-major activations, frames spread over the cores.
 //! - [`frames`]: a 16 kHz signal -> normalised frames, centred every `hop_length` samples.
 //! - [`decode`]: activations -> [`PitchTrack`] (bins, f0 in Hz, periodicity) by the
 //!   weighted average around the argmax or by Viterbi (torchcrepe's or the CREPE package's);
@@ -14,12 +16,14 @@
 //! Data flows: signal -> [`frames::frames_tensor`] -> [`Crepe::forward`] -> [`decode::decode`]
 //! -> [`melody::contour_bins`] -> [`melody::one_hot`].
 
+pub mod cpu;
 pub mod crepe;
 pub mod decode;
 pub mod frames;
 pub mod import;
 pub mod melody;
 
+pub use cpu::CrepeCpu;
 pub use crepe::{Crepe, CrepeConfig, CrepeLayer, PITCH_BINS, WINDOW_SIZE};
 pub use decode::{Decoder, PitchRange, PitchTrack, decode};
 pub use frames::{HOP_LENGTH, SAMPLE_RATE_HZ, frame, frames_tensor};

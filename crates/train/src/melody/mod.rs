@@ -18,14 +18,14 @@ pub mod cache;
 
 use std::path::{Path, PathBuf};
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use singerid_audio::{Channel, FeatureConfig, Signal, load};
 use singerid_data::{Progress, Recording};
 use singerid_models::pitch::decode::{Decoder, PitchRange, PitchTrack, decode};
 use singerid_models::pitch::frames::frame;
 use singerid_models::pitch::melody::{MELODY_BINS, MELODY_HOP_LENGTH, contour_bins};
-use singerid_models::pitch::{Crepe, PITCH_BINS, SAMPLE_RATE_HZ, WINDOW_SIZE, load_crepe};
+use singerid_models::pitch::{Crepe, SAMPLE_RATE_HZ, WINDOW_SIZE, load_crepe};
 
 pub use cache::{MelodyCache, TrackSource};
 
@@ -124,21 +124,10 @@ pub fn pitch_track(
     let invalid = |e: singerid_models::ModelError| Error::Melody(e.to_string());
     let frames = frame(&signal.samples, options.hop_length, true).map_err(invalid)?;
     let count = frames.len() / WINDOW_SIZE;
-    let batch = options.batch_size.max(1);
     progress.start(what, Some(count as u64));
-    let mut activations = Vec::with_capacity(count * PITCH_BINS);
-    for chunk in frames.chunks(batch * WINDOW_SIZE) {
-        let n = chunk.len() / WINDOW_SIZE;
-        let x = Tensor::<2>::from_data(TensorData::new(chunk.to_vec(), [n, WINDOW_SIZE]), device);
-        let y = crepe.forward(x); // [n, 360]
-        let values = y
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .map_err(|e| Error::Melody(format!("CREPE activations: {e:?}")))?;
-        activations.extend(values);
-        progress.advance(n as u64);
-    }
+    let activations = crepe.activations(&frames, options.batch_size.max(1), device, |n| {
+        progress.advance(n as u64)
+    }); // [count · 360]
     progress.finish();
     decode(&activations, &options.range, options.decoder).map_err(invalid)
 }
