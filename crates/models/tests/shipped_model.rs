@@ -5,9 +5,11 @@
 //! The expected numbers were printed by this same input and `checkpoint::load` at commit
 //! 79ac563 (before the registry; burn 0.22.1, burn-flex CPU backend, release profile); they are
 //! a regression reference for the loader, not an oracle of the model's correctness (that is
-//! `keras_oracle.rs`). Tolerance 1e-5 absolute:
-//! the same kernels on the same machine class agree to the last bit, but thread count may
-//! change the summation order of the GRU and conv reductions.
+//! `keras_oracle.rs`). Tolerance: 1e-4 of the largest expected magnitude, the round-off budget
+//! `keras_oracle.rs` uses for intermediates. The input is unnormalised dB up to 40, and the
+//! summation order of the conv and GRU products changes with the thread count and with the
+//! gemm micro-kernel (AVX-512 since 2026-12-02 moved logits by 2.4e-5 of 0.77); a loading
+//! mistake (a weight transposed, a layer missing) moves them by far more.
 
 use std::path::Path;
 
@@ -99,8 +101,13 @@ const EMBEDDING_HEADS: [[f32; 8]; BATCH] = [
 
 fn assert_close(found: &[f32], expected: &[f32], what: &str) {
     assert_eq!(found.len(), expected.len(), "{what}");
+    let scale = expected.iter().fold(0.0f32, |m, e| m.max(e.abs()));
+    let tolerance = 1e-4 * scale;
     for (i, (f, e)) in found.iter().zip(expected).enumerate() {
-        assert!((f - e).abs() < 1e-5, "{what}[{i}]: found {f}, expected {e}");
+        assert!(
+            (f - e).abs() <= tolerance,
+            "{what}[{i}]: found {f}, expected {e} (tolerance {tolerance:e})"
+        );
     }
 }
 
