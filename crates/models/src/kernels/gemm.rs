@@ -141,9 +141,9 @@ mod tests {
     #[test]
     #[should_panic(expected = "left operand too short")]
     fn a_short_operand_is_refused() {
-        let a = vec![0.0f32; 7];
-        let b = vec![0.0f32; 4];
-        let mut dst = vec![0.0f32; 4];
+        let a = [0.0f32; 7];
+        let b = [0.0f32; 4];
+        let mut dst = [0.0f32; 4];
         matmul(
             [2, 2, 2],
             View {
