@@ -233,13 +233,7 @@ impl Crepe {
     /// # Panics
     /// If the frames are not 1024 samples long.
     pub fn forward(&self, frames: Tensor<2>) -> Tensor<2> {
-        let [batch, samples] = frames.dims();
-        assert_eq!(
-            samples,
-            WINDOW_SIZE,
-            "CREPE expects [batch, {WINDOW_SIZE}] frames, got {:?}",
-            frames.dims()
-        );
+        let batch = frame_count(&frames);
         match plain_flex_values(&frames) {
             Some(values) => {
                 let y = CrepeCpu::new(self).forward(&values);
@@ -260,13 +254,7 @@ impl Crepe {
     /// # Panics
     /// If the frames are not 1024 samples long.
     pub fn forward_ops(&self, frames: Tensor<2>) -> Tensor<2> {
-        let [batch, samples] = frames.dims();
-        assert_eq!(
-            samples,
-            WINDOW_SIZE,
-            "CREPE expects [batch, {WINDOW_SIZE}] frames, got {:?}",
-            frames.dims()
-        );
+        let batch = frame_count(&frames);
         let x = frames.reshape([batch, 1, WINDOW_SIZE]); // [batch, 1, 1024]
         let x = self.layers.iter().fold(x, |x, layer| layer.forward(x)); // [batch, filters[5], 4]
         let [_, channels, time] = x.dims();
@@ -357,6 +345,21 @@ impl Crepe {
         }
         out
     }
+}
+
+/// The number of frames of a `[batch, 1024]` tensor.
+///
+/// # Panics
+/// If the frames are not 1024 samples long.
+fn frame_count(frames: &Tensor<2>) -> usize {
+    let [batch, samples] = frames.dims();
+    assert_eq!(
+        samples,
+        WINDOW_SIZE,
+        "CREPE expects [batch, {WINDOW_SIZE}] frames, got {:?}",
+        frames.dims()
+    );
+    batch
 }
 
 /// The values of `tensor` when it lives on plain burn-flex (no autodiff), where
