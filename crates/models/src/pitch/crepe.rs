@@ -233,14 +233,7 @@ impl Crepe {
     /// # Panics
     /// If the frames are not 1024 samples long.
     pub fn forward(&self, frames: Tensor<2>) -> Tensor<2> {
-        let batch = frame_count(&frames);
-        match plain_flex_values(&frames) {
-            Some(values) => {
-                let y = CrepeCpu::new(self).forward(&values);
-                Tensor::from_data(TensorData::new(y, [batch, PITCH_BINS]), &frames.device())
-            }
-            None => self.forward_ops(frames),
-        }
+        self.forward_batched(frames, usize::MAX)
     }
 
     /// [`Self::forward`] as burn tensor operations, layer by layer: the path on autodiff
@@ -274,10 +267,10 @@ impl Crepe {
     /// - output: `[frames, 360]`
     ///
     /// # Panics
-    /// As [`Self::forward`], or if `batch_size` is 0.
+    /// If the frames are not 1024 samples long, or if `batch_size` is 0.
     pub fn forward_batched(&self, frames: Tensor<2>, batch_size: usize) -> Tensor<2> {
         assert!(batch_size > 0, "CREPE batch_size must be > 0");
-        let [count, _] = frames.dims();
+        let count = frame_count(&frames);
         if let Some(values) = plain_flex_values(&frames) {
             let y = CrepeCpu::new(self).forward(&values);
             return Tensor::from_data(TensorData::new(y, [count, PITCH_BINS]), &frames.device());
@@ -320,6 +313,7 @@ impl Crepe {
             "CREPE expects whole {WINDOW_SIZE}-sample frames, got {} samples",
             frames.len()
         );
+        // Where a tensor made on `device` would take the CPU pass, prepare it once.
         let cpu =
             plain_flex_values(&Tensor::<2>::zeros([1, 1], device)).map(|_| CrepeCpu::new(self));
         let mut out = Vec::with_capacity(frames.len() / WINDOW_SIZE * PITCH_BINS);
