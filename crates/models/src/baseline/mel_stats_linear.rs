@@ -260,23 +260,7 @@ impl MelStatsLinear {
 
     /// The inference-time batch norm as `s ⊙ x + c`: (`s`, `c`) per feature.
     fn standardisation(&self) -> (Vec<f64>, Vec<f64>) {
-        let gamma = to_f64(self.norm.gamma.val().into_data());
-        let beta = to_f64(self.norm.beta.val().into_data());
-        let mean = to_f64(self.norm.running_mean.value().into_data());
-        let var = to_f64(self.norm.running_var.value().into_data());
-        let eps = self.config.bn_epsilon;
-        let s: Vec<f64> = gamma
-            .iter()
-            .zip(&var)
-            .map(|(g, v)| g / (v + eps).sqrt())
-            .collect();
-        let c = beta
-            .iter()
-            .zip(&s)
-            .zip(&mean)
-            .map(|((b, s), m)| b - s * m)
-            .collect();
-        (s, c)
+        crate::kernels::batch_norm::eval_affine(&self.norm)
     }
 }
 

@@ -15,6 +15,7 @@
 //!   (burn-flex's own backward is three times its forward).
 //! - [`gemm::matmul`]: a bounds-checked product over strided row-major views (rows may
 //!   overlap), the workspace's one `unsafe` call; CREPE's CPU pass runs on it.
+//! - [`batch_norm::eval_affine`]: a trained batch norm folded into one affine map per channel.
 //! - [`max_pool`]: max-pooling with stride = kernel and no padding (the backbone's only kind),
 //!   with the argmax kept for the backward pass.
 //!
@@ -23,6 +24,7 @@
 //! same function. Parallelism: plain `std::thread::scope` over channels/planes, with as many
 //! threads as burn-flex's rayon pool (`RAYON_NUM_THREADS`, else the available cores).
 
+pub mod batch_norm;
 pub mod conv;
 mod elu_batch_norm;
 pub mod gemm;

@@ -22,6 +22,7 @@
 use burn::tensor::Tensor;
 
 use super::crepe::{Crepe, PITCH_BINS, POOL_WIDTH, WINDOW_SIZE};
+use crate::kernels::batch_norm::eval_affine;
 use crate::kernels::gemm::{View, matmul};
 use crate::kernels::parallel::{blocks, run_groups};
 
@@ -101,22 +102,9 @@ impl CrepeCpu {
                     .bias
                     .as_ref()
                     .map_or_else(|| vec![0.0; filters], |b| values(b.val()));
-                let gamma = values(layer.bn.gamma.val());
-                let beta = values(layer.bn.beta.val());
-                let mean = values(layer.bn.running_mean.value());
-                let var = values(layer.bn.running_var.value());
-                let epsilon = layer.bn.epsilon as f32;
-                let scale: Vec<f32> = gamma
-                    .iter()
-                    .zip(&var)
-                    .map(|(g, v)| g / (v + epsilon).sqrt())
-                    .collect();
-                let shift = beta
-                    .iter()
-                    .zip(&mean)
-                    .zip(&scale)
-                    .map(|((b, m), s)| b - m * s)
-                    .collect();
+                let (scale, shift) = eval_affine(&layer.bn);
+                let scale = scale.into_iter().map(|s| s as f32).collect();
+                let shift = shift.into_iter().map(|s| s as f32).collect();
                 length = positions / POOL_WIDTH;
                 Layer {
                     channels_in,
