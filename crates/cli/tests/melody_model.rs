@@ -112,6 +112,11 @@ fn crnnm_trains_on_crepe_contours_and_eval_and_identify_replay_them() {
         String::from_utf8_lossy(&identify.stderr)
     );
     let answer: Value = serde_json::from_slice(&identify.stdout).expect("JSON answer");
+    let vocals = answer["vocals"].as_str().expect("vocals");
+    assert!(
+        vocals.starts_with("channel ") && vocals.contains(", melody by CREPE "),
+        "{vocals}"
+    );
     let singer = answer["files"][0]["singer"].as_str().expect("singer");
     let classes = json(&run.join("best/singerid.json"))["classes"].clone();
     assert!(

@@ -73,17 +73,26 @@ pub struct Bundle {
     pub melody: Option<crate::melody::MelodyExtractor>,
 }
 
-/// Saves `model` and `meta` into the folder `dir`, atomically replacing any bundle there.
-///
-/// # Errors
-/// [`Error::Io`], [`Error::Model`] naming the file.
 impl Bundle {
     /// Where the model's input comes from: `channel <name>` (the feature config's channel of
-    /// each file) or `separated by <separator id>`.
+    /// each file) or `separated by <separator id>`, followed for a model with a melody input
+    /// by `, melody by CREPE <folder> (<step> ms step)`, computed on the same audio.
     pub fn vocals(&self) -> String {
-        match &self.separator {
+        let source = match &self.separator {
             Some(separator) => format!("separated by {}", separator.id()),
             None => format!("channel {}", self.meta.features.channel.name()),
+        };
+        match &self.meta.melody {
+            Some(melody) => format!(
+                "{source}, melody by CREPE {} ({} ms step)",
+                melody
+                    .crepe_source
+                    .file_name()
+                    .map_or_else(|| melody.crepe_id.clone(), |n| n.to_string_lossy().into()),
+                melody.hop_length as f64 * 1000.0
+                    / f64::from(singerid_models::pitch::SAMPLE_RATE_HZ)
+            ),
+            None => source,
         }
     }
 }
@@ -91,6 +100,10 @@ impl Bundle {
 /// The bundle's copy of its separator (see [`BundleMeta::separator`]).
 pub const SEPARATOR_DIR: &str = "separator";
 
+/// Saves `model` and `meta` into the folder `dir`, atomically replacing any bundle there.
+///
+/// # Errors
+/// [`Error::Io`], [`Error::Model`] naming the file.
 pub fn save(model: &dyn SingerModel, meta: &BundleMeta, dir: &Path) -> Result<(), Error> {
     let parent = dir
         .parent()
