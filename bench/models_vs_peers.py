@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Models vs PyTorch: time CRNN and CRNN_FGNL training and inference, singerid beside PyTorch.
+"""Models vs peers: time CRNN and CRNN_FGNL training and inference, singerid beside TensorFlow and PyTorch.
 
 For every configuration (model x frames x mode) this runs fresh processes one after the other,
 alternating sides for `--rounds` rounds: `tools/torch_models.py bench` (PyTorch CPU,
-`torch.set_num_threads(N)`) and the `models` binary of this crate (singerid on burn-flex,
-`RAYON_NUM_THREADS=N`). Both build the same model (same shapes
+`torch.set_num_threads(N)`), `tools/tf_models.py bench` (TensorFlow CPU with tf_keras, the
+engine the FGNL authors trained with; intra- and inter-op threads N) and the `models` binary of
+this crate (singerid on burn-flex, `RAYON_NUM_THREADS=N`). All build the same model (same shapes
 and parameter count, random weights), feed the same batch and input size, run `--warmup` untimed
 steps and then `--reps` timed steps, and report each step's wall time. A step is:
 
@@ -14,23 +15,28 @@ steps and then `--reps` timed steps, and report each step's wall time. A step is
 
 Peak memory is the child's `ru_maxrss` (peak resident set, from `wait4`), so it is measured per
 process and per configuration; the RSS after building the model and the input ("setup") is
-printed beside it, because a PyTorch process starts several hundred MiB up.
+printed beside it, because a Python process starts several hundred MiB up.
 
-The table goes to stdout (Markdown), progress to stderr. `--json PATH` also writes every raw
-step time. Build the Rust side first:
+The table goes to stdout (Markdown), progress to stderr; the column "vs faster peer" is
+singerid's rate over the faster of TensorFlow and PyTorch (issue 11's goal: >= 1.2, marked).
+`--json PATH` also writes every raw step time. The Python sides' requirements are pinned in
+`bench/requirements.txt` (`--torch-python` / `--tf-python` choose the interpreters, if they live
+in different environments). Build the Rust side first:
 
     cargo build --release -p singerid-bench --bin models
-    python3 bench/models_vs_torch.py --rounds 2 --reps 5    # the full run
-    python3 bench/models_vs_torch.py --reps 10              # one process per side instead
-    python3 bench/models_vs_torch.py --reps 2 --warmup 1 --models crnn --frames 94   # a quick one
+    python3 bench/models_vs_peers.py --rounds 2 --reps 5    # the full run
+    python3 bench/models_vs_peers.py --reps 10              # one process per side instead
+    python3 bench/models_vs_peers.py --reps 2 --warmup 1 --models crnn --frames 94   # a quick one
+    python3 bench/models_vs_peers.py --sides torch,singerid # without TensorFlow
 
-`--singerid-before PATH` adds a third side, an earlier build of the `models` binary (e.g. a copy
-taken before an optimisation), run in the same alternation (torch, before, singerid), so that a
-before/after comparison shares the machine's load; the table then gains its columns and the
-after/before ratio:
+(Runs before 2026-12-02 used this script as `bench/models_vs_torch.py`, with PyTorch only.)
+
+`--singerid-before PATH` adds another side, an earlier build of the `models` binary (e.g. a copy
+taken before an optimisation), run in the same alternation, so that a before/after comparison
+shares the machine's load; the table then gains its column and the after/before ratio:
 
     cp target/release/models /tmp/models-before    # before the change
-    python3 bench/models_vs_torch.py --rounds 2 --reps 3 --warmup 1 --singerid-before /tmp/models-before
+    python3 bench/models_vs_peers.py --rounds 2 --reps 3 --warmup 1 --singerid-before /tmp/models-before
 """
 
 from __future__ import annotations
@@ -47,9 +53,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TORCH_SCRIPT = ROOT / "tools" / "torch_models.py"
+TF_SCRIPT = ROOT / "tools" / "tf_models.py"
 DEFAULT_BIN = ROOT / "target" / "release" / "models"
 MODELS = ["crnn", "crnn-fgnl"]
 MODES = ["train", "infer"]
+PEERS = ["torch", "tf"]
+SIDE_NAMES = {"torch": "PyTorch", "tf": "TensorFlow", "before": "singerid before", "singerid": "singerid"}
+TARGET = 1.2
 
 
 def run_child(cmd: list[str], env: dict[str, str]) -> dict:
@@ -129,6 +139,45 @@ def uptime() -> str:
         return "load average: {:.2f}, {:.2f}, {:.2f}".format(*os.getloadavg())
 
 
+def ratio_of(a: dict | None, b: dict | None) -> float | None:
+    return a["steps_per_s"] / b["steps_per_s"] if a and b else None
+
+
+def fmt_ratio(r: float | None, bold: bool = False) -> str:
+    if r is None:
+        return "–"
+    return f"**{r:.2f}**" if bold and r >= TARGET else f"{r:.2f}"
+
+
+def print_table(rows: list[dict], sides: list[str]) -> None:
+    """One row per configuration: each side's rate, singerid's ratios, each side's memory."""
+    others = [side for side in sides if side != "singerid"]
+    peers = [side for side in sides if side in PEERS]
+    head = ["model", "T", "mode"]
+    head += [f"{SIDE_NAMES[side]} steps/s" for side in sides]
+    head += [f"singerid / {SIDE_NAMES[side]}" for side in others]
+    if len(peers) > 1:
+        head.append("singerid / faster peer")
+    head += [f"{SIDE_NAMES[side]} peak RSS MiB (setup)" for side in sides]
+    head += ["threads", "load 1 min"]
+    print("| " + " | ".join(head) + " |")
+    print("|---|---:|---|" + "---:|" * (len(head) - 5) + "---|---|")
+    for row in rows:
+        summaries = {side: row[side]["summary"] if row.get(side) else None for side in sides}
+        singerid = summaries.get("singerid")
+        cells = [row["model"], str(row["frames"]), f"{row['mode']} b{row['batch']}"]
+        cells += [fmt_rate(summaries[side], True) for side in sides]
+        cells += [fmt_ratio(ratio_of(singerid, summaries[side]), side in PEERS) for side in others]
+        if len(peers) > 1:
+            ran = [summaries[p] for p in peers if summaries[p]]
+            fastest = max(ran, key=lambda s: s["steps_per_s"]) if len(ran) == len(peers) else None
+            cells.append(fmt_ratio(ratio_of(singerid, fastest), True))
+        cells += [fmt_mem(row.get(side)) for side in sides]
+        cells.append(" / ".join(str(row[side]["threads"]) if row.get(side) else "–" for side in sides))
+        cells.append(f"{row['load_before']:.2f} → {row['load_after']:.2f}")
+        print("| " + " | ".join(cells) + " |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -144,11 +193,12 @@ def main() -> int:
     parser.add_argument("--modes", default=",".join(MODES), help="comma list from train,infer")
     parser.add_argument("--train-batch", type=int, default=16)
     parser.add_argument("--infer-batch", type=int, default=64)
-    parser.add_argument("--sides", default="torch,singerid", help="comma list from torch,singerid")
+    parser.add_argument("--sides", default="torch,tf,singerid", help="comma list from torch,tf,singerid")
     parser.add_argument("--singerid-bin", type=Path, default=DEFAULT_BIN, help=f"default {DEFAULT_BIN}")
     parser.add_argument("--singerid-before", type=Path,
                         help="an earlier `models` binary, timed as a third side ('before')")
-    parser.add_argument("--python", default=sys.executable, help="interpreter for the PyTorch side")
+    parser.add_argument("--torch-python", default=sys.executable, help="interpreter for the PyTorch side")
+    parser.add_argument("--tf-python", default=sys.executable, help="interpreter for the TensorFlow side")
     parser.add_argument("--json", type=Path, help="also write every report and raw step time here")
     args = parser.parse_args()
 
@@ -157,7 +207,7 @@ def main() -> int:
     sides = args.sides.split(",")
     frames = [int(t) for t in args.frames.split(",")]
     for name, values, allowed in [("model", models, MODELS), ("mode", modes, MODES),
-                                  ("side", sides, ["torch", "singerid"])]:
+                                  ("side", sides, [*PEERS, "singerid"])]:
         bad = [v for v in values if v not in allowed]
         if bad:
             parser.error(f"unknown {name} {bad}; expected some of {allowed}")
@@ -166,8 +216,8 @@ def main() -> int:
     if args.singerid_before is not None:
         if not args.singerid_before.exists():
             parser.error(f"{args.singerid_before} not found")
-        # Alternation order: torch, before, singerid.
-        sides = [side for side in ["torch", "before", "singerid"] if side in sides or side == "before"]
+        # Alternation order: torch, tf, before, singerid.
+        sides = [side for side in [*PEERS, "before", "singerid"] if side in sides or side == "before"]
     if "singerid" in sides and not args.singerid_bin.exists():
         parser.error(f"{args.singerid_bin} not found; run `cargo build --release -p singerid-bench --bin models`")
 
@@ -187,6 +237,7 @@ def main() -> int:
 
     base_env = dict(os.environ)
     torch_env = {**base_env, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
+    tf_env = {**base_env, "TF_CPP_MIN_LOG_LEVEL": "2"}
     rust_env = {**base_env, "RAYON_NUM_THREADS": str(args.threads)}
     rows = []
     failed = 0
@@ -197,8 +248,10 @@ def main() -> int:
                 common = ["--model", model, "--frames", str(t), "--mode", mode, "--batch", str(batch),
                           "--warmup", str(args.warmup), "--reps", str(args.reps)]
                 commands = {
-                    "torch": ([args.python, str(TORCH_SCRIPT), "bench", *common, "--threads", str(args.threads)],
-                              torch_env),
+                    "torch": ([args.torch_python, str(TORCH_SCRIPT), "bench", *common, "--threads",
+                               str(args.threads)], torch_env),
+                    "tf": ([args.tf_python, str(TF_SCRIPT), "bench", *common, "--threads", str(args.threads)],
+                           tf_env),
                     "singerid": ([str(args.singerid_bin), *common], rust_env),
                     "before": ([str(args.singerid_before), *common], rust_env),
                 }
@@ -225,43 +278,17 @@ def main() -> int:
     header["uptime_after"] = uptime()
     print(f"# after: {header['uptime_after']}", file=sys.stderr)
 
-    print(f"Models vs PyTorch, {header['date_utc']}: `{header['command']}`")
+    print(f"Models vs peers, {header['date_utc']}: `{header['command']}`")
     print(f"Machine: {header['machine']}")
     print(f"Load before: {header['uptime_before']}")
     print(f"Load after:  {header['uptime_after']}")
     print(f"Steps/s: 1 / median step time over {args.rounds} x {args.reps} timed steps "
           f"(slowest–fastest step in brackets); {args.rounds} fresh process(es) per side and configuration "
           f"(sides alternating), each after {args.warmup} warm-up steps. Peak RSS: largest ru_maxrss "
-          f"of those processes; setup: RSS once model and batch are built.")
+          f"of those processes; setup: RSS once model and batch are built. Ratios: singerid's rate "
+          f"over the other side's; **bold** where singerid reaches {TARGET}x the faster peer.")
     print()
-    before = "before" in sides
-    before_head = "before steps/s | before/torch | " if before else ""
-    before_ratio_head = " | singerid/before" if before else ""
-    before_mem_head = "before peak RSS MiB (setup) | " if before else ""
-    print(f"| model | T | mode | torch steps/s | {before_head}singerid steps/s | singerid/torch{before_ratio_head} "
-          f"| torch peak RSS MiB (setup) | {before_mem_head}singerid peak RSS MiB (setup) "
-          f"| threads torch / singerid | params torch / singerid | load 1 min |")
-    n_cols = 11 + (4 if before else 0)
-    print("|---|---:|---|" + "---:|" * (n_cols - 6) + "---|---:|---|")
-
-    def ratio_of(a: dict | None, b: dict | None) -> str:
-        return f"{a['steps_per_s'] / b['steps_per_s']:.2f}" if a and b else "–"
-
-    for row in rows:
-        torch_r, rust_r, before_r = row.get("torch"), row.get("singerid"), row.get("before")
-        ts = torch_r["summary"] if torch_r else None
-        rs = rust_r["summary"] if rust_r else None
-        bs = before_r["summary"] if before_r else None
-        threads = " / ".join(str(r["threads"]) if r else "–" for r in (torch_r, rust_r))
-        params_s = " / ".join(f"{r['params']:,}" if r else "–" for r in (torch_r, rust_r))
-        mode = f"{row['mode']} b{row['batch']}"
-        before_cells = f"{fmt_rate(bs, True)} | {ratio_of(bs, ts)} | " if before else ""
-        before_ratio = f" | {ratio_of(rs, bs)}" if before else ""
-        before_mem = f"{fmt_mem(before_r)} | " if before else ""
-        print(f"| {row['model']} | {row['frames']} | {mode} | {fmt_rate(ts, 'torch' in sides)} "
-              f"| {before_cells}{fmt_rate(rs, 'singerid' in sides)} | {ratio_of(rs, ts)}{before_ratio} "
-              f"| {fmt_mem(torch_r)} | {before_mem}{fmt_mem(rust_r)} | {threads} | {params_s} "
-              f"| {row['load_before']:.2f} → {row['load_after']:.2f} |")
+    print_table(rows, sides)
     engines = sorted({r[s]["engine"] for r in rows for s in sides if r.get(s)})
     print()
     print("Engines: " + "; ".join(engines) + ".")

@@ -4,7 +4,7 @@
 These are PyTorch rebuilds of the two models singerid implements in `crates/models`, with the same
 shapes and the same parameter counts (394,516 and 584,141, counting BatchNorm running statistics and
 the fixed Gaussian kernels as the Keras reference does). The weights are random: this script exists
-for `bench/models_vs_torch.py`, which times it side by side with `target/release/models`. It is a
+for `bench/models_vs_peers.py`, which times it side by side with `target/release/models`. It is a
 reference, never part of the product.
 
 - CRNN: Nasrullah & Zhao (2019), "Music artist classification with convolutional recurrent neural
@@ -34,16 +34,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import resource
 import sys
-import time
 
 import torch
 from torch import nn
 import torch.nn.functional as F
 
-MELS = 128
-CLASSES = 20
+from peer_bench import ADAM_EPS, ADAM_LR, CLASSES, EXPECTED_PARAMS, MELS, add_bench_args, report, time_steps
+
 GRU_UNITS = 32
 # Keras BatchNormalization defaults: epsilon 1e-3, momentum 0.99 (PyTorch's momentum is 1 - that).
 BN_EPS = 1e-3
@@ -55,11 +53,6 @@ FGNL_REDUCTION = 32
 GAUSSIAN_SIZE = 5
 GAUSSIAN_SIGMA = 0.707
 MOSE_HIDDEN = 16
-# Adam as Keras configures it (the paper's constant learning rate is 1e-4).
-ADAM_LR = 1e-4
-ADAM_EPS = 1e-7
-
-EXPECTED_PARAMS = {"crnn": 394_516, "crnn-fgnl": 584_141}
 
 
 class ConvBlock(nn.Module):
@@ -207,17 +200,6 @@ def build(name: str) -> Crnn:
     return model
 
 
-def memory_kib() -> dict[str, int]:
-    """VmRSS / VmHWM from /proc/self/status and ru_maxrss, all in KiB."""
-    out = {"ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
-    with open("/proc/self/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                out[key.lower() + "_kib"] = int(value.split()[0])
-    return out
-
-
 def bench(args: argparse.Namespace) -> dict:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -242,30 +224,9 @@ def bench(args: argparse.Namespace) -> dict:
             with torch.inference_mode():
                 model(mel).sum().item()
 
-    setup = memory_kib()
-    times = []
-    for i in range(args.warmup + args.reps):
-        start = time.perf_counter()
-        step()
-        elapsed = time.perf_counter() - start
-        if i >= args.warmup:
-            times.append(elapsed)
-        print(f"torch {args.model} T={args.frames} {args.mode}: step {i + 1} {elapsed:.3f} s", file=sys.stderr)
-    return {
-        "side": "torch",
-        "engine": f"PyTorch {torch.__version__} CPU",
-        "model": args.model,
-        "frames": args.frames,
-        "mode": args.mode,
-        "batch": args.batch,
-        "params": count_params(model),
-        "threads": torch.get_num_threads(),
-        "interop_threads": torch.get_num_interop_threads(),
-        "warmup": args.warmup,
-        "step_s": times,
-        "rss_setup_kib": setup["vmrss_kib"],
-        **memory_kib(),
-    }
+    times, setup = time_steps(step, args, "torch")
+    threads = {"threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads()}
+    return report(args, "torch", f"PyTorch {torch.__version__} CPU", count_params(model), threads, times, setup)
 
 
 def main() -> int:
@@ -273,14 +234,7 @@ def main() -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("count", help="print and check both models' parameter counts")
     b = sub.add_parser("bench", help="time training steps or inference; prints one JSON object")
-    b.add_argument("--model", choices=sorted(BUILDERS), required=True)
-    b.add_argument("--frames", type=int, required=True, help="T, frames per clip (94 or 157 in the paper)")
-    b.add_argument("--mode", choices=["train", "infer"], required=True)
-    b.add_argument("--batch", type=int, required=True)
-    b.add_argument("--warmup", type=int, default=2, help="untimed steps first (default 2)")
-    b.add_argument("--reps", type=int, default=10, help="timed steps (default 10)")
-    b.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
-    b.add_argument("--seed", type=int, default=0)
+    add_bench_args(b)
     args = parser.parse_args()
     if args.command == "count":
         for name in sorted(BUILDERS):

@@ -1,9 +1,10 @@
 //! Times one configuration of a singerid model on burn-flex: training steps or inference.
 //!
-//! The Rust half of the side-by-side benchmark against PyTorch (issue #3, item 5). The driver,
-//! `bench/models_vs_torch.py`, runs this binary once per configuration (a fresh process each, so
-//! that the peak memory belongs to that configuration alone) beside `tools/torch_models.py`, which
-//! times the same model, batch, input size and thread count in PyTorch.
+//! The Rust side of the side-by-side benchmark against TensorFlow and PyTorch (issues #3 and
+//! #11). The driver, `bench/models_vs_peers.py`, runs this binary once per configuration (a fresh
+//! process each, so that the peak memory belongs to that configuration alone) beside
+//! `tools/tf_models.py` and `tools/torch_models.py`, which time the same model, batch, input size
+//! and thread count in TensorFlow (tf_keras) and PyTorch.
 //!
 //! - `--mode train`: forward in training mode (batch statistics, dropout), softmax cross-entropy on
 //!   the logits, backward, one Adam step (lr 1e-4, eps 1e-7 as Keras; the same values as the PyTorch
