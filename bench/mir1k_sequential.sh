@@ -49,6 +49,10 @@ RUNS=(
   # crnn-separated-power_db separated with an earlier separator (2e2867d3902ccc63); its control
   # for crnnm-separated-power_db is the same CRNN on the shipped one (bb8e7016dd033097)
   "crnn-separated-power_db-bb8e crnn separated power_db 1e-3 100 10 25"
+  # Session 11: CRNNM_FGNL (the paper's best model: the FGNL backbone and module with the
+  # melody branch) with crnn_fgnl-vocal-power_db's settings on the clean voice, the CREPE tiny
+  # contour as crnnm-vocal-power_db; 90 minutes, what the session can give it.
+  "crnnm_fgnl-vocal-power_db crnnm_fgnl right power_db 1e-3 100 10 90 tiny"
 )
 
 ( while true; do echo "$(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg)"; sleep 60; done ) \
