@@ -357,8 +357,40 @@ impl Model {
     /// # Panics
     /// On a wrong input shape, a melody input given to (or missing from) a model, or a clip
     /// shorter than [`ModelConfig::min_frames`].
+    ///
+    /// # Memory
+    /// In inference on the CPU (plain burn-flex, no autodiff) every clip is computed on its
+    /// own (moving batch-norm statistics, no dropout), so a batch larger than
+    /// [`INFERENCE_CHUNK`] clips is run [`INFERENCE_CHUNK`] clips at a time and the outputs
+    /// joined: peak memory follows the chunk, not the batch (issue 11: CRNN_FGNL's activations
+    /// for 64 clips of 94 frames are several hundred MiB each). Training, and other devices, see
+    /// the whole batch.
     pub fn forward(&self, mel: Tensor<4>, melody: Option<Tensor<4>>) -> ModelOutput {
-        self.forward_traced(mel, melody, None)
+        let batch = mel.dims()[0];
+        if batch <= INFERENCE_CHUNK || !on_plain_flex(&mel) {
+            return self.forward_traced(mel, melody, None);
+        }
+        let mel = mel.split(INFERENCE_CHUNK, 0);
+        let melody = match melody {
+            Some(melody) => melody
+                .split(INFERENCE_CHUNK, 0)
+                .into_iter()
+                .map(Some)
+                .collect(),
+            None => vec![None; mel.len()],
+        };
+        let (logits, embedding): (Vec<_>, Vec<_>) = mel
+            .into_iter()
+            .zip(melody)
+            .map(|(mel, melody)| {
+                let out = self.forward_traced(mel, melody, None);
+                (out.logits, out.embedding)
+            })
+            .unzip();
+        ModelOutput {
+            logits: Tensor::cat(logits, 0),
+            embedding: Tensor::cat(embedding, 0),
+        }
     }
 
     /// [`forward`](Self::forward), recording intermediates into `trace` when given.
@@ -444,6 +476,19 @@ impl Model {
         let logits = self.dense.forward(self.dropout.forward(embedding.clone())); // [batch, classes]
         ModelOutput { logits, embedding }
     }
+}
+
+/// Clips per piece of a CPU inference batch (see [`Model::forward`]): large enough that the
+/// convolutions stay matrix products of tens of thousands of columns, small enough that
+/// CRNN_FGNL's largest activation is tens of MiB.
+pub const INFERENCE_CHUNK: usize = 16;
+
+/// Whether `x` lives on plain burn-flex: the CPU, not recording gradients.
+fn on_plain_flex(x: &Tensor<4>) -> bool {
+    !x.device().is_autodiff()
+        && x.clone()
+            .try_into_primitive::<burn::backend::Flex>()
+            .is_ok()
 }
 
 /// The CRNN family in the registry: seven entries (one per [`ModelKind`]) over this one config.
@@ -585,6 +630,39 @@ mod tests {
                 assert_eq!(out.logits.dims(), [batch, classes], "{kind}");
                 assert_eq!(out.embedding.dims(), [batch, 32], "{kind}");
             }
+        }
+    }
+
+    /// A CPU inference batch larger than [`INFERENCE_CHUNK`] goes through in pieces (the last
+    /// one partial) and gives the outputs of the whole batch at once, melody input included.
+    #[test]
+    fn chunked_inference_equals_the_whole_batch() {
+        use burn::tensor::Tolerance;
+        let device = Device::default();
+        let batch = 2 * INFERENCE_CHUNK + 3;
+        for kind in [ModelKind::Crnn, ModelKind::CrnnmFgnl] {
+            let model = ModelConfig::new(kind, 4).init(&device);
+            let x = mel(batch, 24, &device);
+            assert!(on_plain_flex(&x), "the default device is plain burn-flex");
+            let melody = kind.uses_melody().then(|| mel(batch, 24, &device));
+            let chunked = model.forward(x.clone(), melody.clone());
+            let whole = model.forward_traced(x, melody, None);
+            assert_eq!(chunked.logits.dims(), [batch, 4], "{kind}");
+            let scale = whole
+                .logits
+                .clone()
+                .abs()
+                .max()
+                .into_scalar::<f32>()
+                .max(1.0);
+            chunked.logits.into_data().assert_approx_eq::<f32>(
+                &whole.logits.into_data(),
+                Tolerance::absolute(1e-5 * scale),
+            );
+            chunked
+                .embedding
+                .into_data()
+                .assert_approx_eq::<f32>(&whole.embedding.into_data(), Tolerance::absolute(1e-5));
         }
     }
 
