@@ -313,7 +313,7 @@ fn viterbi_bins(masked: &[f32]) -> Vec<usize> {
         .map(|t| (t + f64::from(epsilon)).ln())
         .collect();
     let log_p_init = vec![(1.0 / PITCH_BINS as f64 + f64::from(epsilon)).ln(); PITCH_BINS];
-    viterbi(&log_prob, &log_trans, &log_p_init).0
+    banded_viterbi(&log_prob, &log_trans, VITERBI_TRANSITION_WIDTH, &log_p_init).0
 }
 
 /// Probability that CREPE's HMM emits a frame's true bin as its argmax, on top of the
@@ -334,7 +334,7 @@ fn crepe_viterbi_bins(masked: &[f32]) -> Vec<usize> {
     }
     let log_trans: Vec<f64> = crepe_transition().into_iter().map(f64::ln).collect();
     let log_p_init = vec![(1.0 / states as f64).ln(); states];
-    viterbi(&log_prob, &log_trans, &log_p_init).0
+    banded_viterbi(&log_prob, &log_trans, VITERBI_TRANSITION_WIDTH, &log_p_init).0
 }
 
 /// The most likely state sequence of a hidden Markov model, in log space
@@ -375,6 +375,118 @@ pub fn viterbi(log_prob: &[f64], log_trans: &[f64], log_p_init: &[f64]) -> (Vec<
             for (k, v) in value.iter().enumerate() {
                 let score = v + log_trans[k * states + j];
                 if score > best_score || k == 0 {
+                    (best, best_score) = (k, score);
+                }
+            }
+            pointers[t * states + j] = best;
+            next[j] = log_prob[t * states + j] + best_score;
+        }
+        std::mem::swap(&mut value, &mut next);
+    }
+    let last = argmax(&value);
+    let log_p = value[last];
+    let mut path = vec![last; steps];
+    for t in (0..steps - 1).rev() {
+        path[t] = pointers[(t + 1) * states + path[t + 1]];
+    }
+    (path, log_p)
+}
+
+/// [`viterbi`] for a transition that is banded: `log_trans[k][j]` takes one value, `outside`
+/// (which may be `-inf`), wherever `|k - j| >= width`, and anything inside the band. CREPE's
+/// transitions are of this kind (width 12; `outside` is `ln 0` for the CREPE package and
+/// librosa's `ln(tiny)` for torchcrepe), so each step costs `states · (2 width - 1)` instead
+/// of `states²` (360² per frame was most of a long file's decoding time).
+///
+/// Same path, tie rule and log-probability as [`viterbi`]: a state's best predecessor is the
+/// first maximum, in index order, of the candidates below the band (the first maximum of
+/// `value` there, plus `outside`), inside it, and above it. (A first maximum of `value` is a
+/// first maximum of `value + outside` unless the addition rounds two different values to one
+/// sum, which needs them within an ulp of each other.)
+///
+/// # Panics
+/// As [`viterbi`], and if `width` is 0 or `log_trans` is not `outside` everywhere outside the
+/// band.
+pub fn banded_viterbi(
+    log_prob: &[f64],
+    log_trans: &[f64],
+    width: usize,
+    log_p_init: &[f64],
+) -> (Vec<usize>, f64) {
+    let states = log_p_init.len();
+    assert!(
+        states > 0 && log_prob.len().is_multiple_of(states) && log_trans.len() == states * states,
+        "viterbi: {} observations, {} transitions for {states} states",
+        log_prob.len(),
+        log_trans.len()
+    );
+    assert!(
+        width > 0,
+        "banded_viterbi: the band needs a width of at least 1"
+    );
+    let outside = if width < states {
+        log_trans[states - 1]
+    } else {
+        f64::NEG_INFINITY
+    };
+    for (i, row) in log_trans.chunks_exact(states).enumerate() {
+        for (j, &t) in row.iter().enumerate() {
+            assert!(
+                i.abs_diff(j) < width || t == outside || (t.is_nan() && outside.is_nan()),
+                "banded_viterbi: transition [{i}][{j}] = {t} lies outside the band of width \
+                 {width} but is not {outside}"
+            );
+        }
+    }
+    let steps = log_prob.len() / states;
+    if steps == 0 {
+        return (Vec::new(), 0.0);
+    }
+    let mut value: Vec<f64> = log_prob[..states]
+        .iter()
+        .zip(log_p_init)
+        .map(|(p, i)| p + i)
+        .collect();
+    let mut pointers = vec![0usize; steps * states];
+    let mut next = vec![0.0; states];
+    // first_max_below[i]: the first index of the maximum of value[..=i];
+    // first_max_above[i]: the first index of the maximum of value[i..].
+    let mut first_max_below = vec![0usize; states];
+    let mut first_max_above = vec![0usize; states];
+    for t in 1..steps {
+        for i in 1..states {
+            let previous = first_max_below[i - 1];
+            first_max_below[i] = if value[i] > value[previous] {
+                i
+            } else {
+                previous
+            };
+        }
+        first_max_above[states - 1] = states - 1;
+        for i in (0..states - 1).rev() {
+            let later = first_max_above[i + 1];
+            first_max_above[i] = if value[i] >= value[later] { i } else { later };
+        }
+        for j in 0..states {
+            let lo = j.saturating_sub(width - 1);
+            let hi = (j + width - 1).min(states - 1);
+            // Candidates in index order; the first keeps ties, as viterbi's `k == 0`.
+            let (mut best, mut best_score) = if lo > 0 {
+                let k = first_max_below[lo - 1];
+                (k, value[k] + outside)
+            } else {
+                (0, value[0] + log_trans[j])
+            };
+            for k in (if lo > 0 { lo } else { 1 })..=hi {
+                let score = value[k] + log_trans[k * states + j];
+                if score > best_score {
+                    (best, best_score) = (k, score);
+                }
+            }
+            if hi + 1 < states {
+                let k = first_max_above[hi + 1];
+                let score = value[k] + outside;
+                if score > best_score {
                     (best, best_score) = (k, score);
                 }
             }
@@ -465,6 +577,70 @@ mod tests {
 
     /// A sticky chain smooths a one-frame outlier the argmax follows: observations favour
     /// state 0 strongly, then state 1 weakly once, then state 0 again.
+    /// The banded Viterbi gives the dense one's path and log-probability: CREPE's two
+    /// transitions (`ln 0` and `ln tiny` outside the band) on 360 states and random
+    /// observations, and small models with every width.
+    #[test]
+    fn banded_viterbi_equals_the_dense_one() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut uniform = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let tiny = f64::from(f32::MIN_POSITIVE);
+        for outside_zero in [true, false] {
+            let log_trans: Vec<f64> = crepe_transition()
+                .into_iter()
+                .map(|t| {
+                    if outside_zero {
+                        t.ln()
+                    } else {
+                        (t + tiny).ln()
+                    }
+                })
+                .collect();
+            // A wandering peak with jumps of up to 40 bins, over a floor of noise.
+            let mut peak = 180.0f64;
+            let log_prob: Vec<f64> = (0..300)
+                .flat_map(|_| {
+                    peak = (peak + (uniform() - 0.5) * 80.0).clamp(0.0, 359.0);
+                    let row: Vec<f64> = (0..PITCH_BINS)
+                        .map(|b| -((b as f64 - peak) / 3.0).powi(2) - 5.0 * uniform())
+                        .collect();
+                    row
+                })
+                .collect();
+            let init = vec![(1.0 / PITCH_BINS as f64).ln(); PITCH_BINS];
+            let dense = viterbi(&log_prob, &log_trans, &init);
+            let banded = banded_viterbi(&log_prob, &log_trans, VITERBI_TRANSITION_WIDTH, &init);
+            assert_eq!(banded, dense, "outside zero: {outside_zero}");
+        }
+        for states in 1..7usize {
+            for width in 1..=states + 1 {
+                let outside = (uniform() * 0.1).ln();
+                let log_trans: Vec<f64> = (0..states * states)
+                    .map(|n| {
+                        let (i, j) = (n / states, n % states);
+                        if i.abs_diff(j) < width {
+                            uniform().ln()
+                        } else {
+                            outside
+                        }
+                    })
+                    .collect();
+                let log_prob: Vec<f64> = (0..20 * states).map(|_| uniform().ln()).collect();
+                let init: Vec<f64> = (0..states).map(|_| uniform().ln()).collect();
+                assert_eq!(
+                    banded_viterbi(&log_prob, &log_trans, width, &init),
+                    viterbi(&log_prob, &log_trans, &init),
+                    "{states} states, width {width}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn viterbi_smooths_an_outlier() {
         let ln = |v: &[f64]| v.iter().map(|p| p.ln()).collect::<Vec<_>>();
