@@ -5,10 +5,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import sys
 import time
-from typing import Callable
+from typing import Callable, Optional
 
 MELS = 128
 CLASSES = 20
@@ -18,6 +19,18 @@ ADAM_EPS = 1e-7
 # The parameter counts of the Keras reference (`shared/reference/keras/README.md`), counting the
 # BN moving statistics and the fixed Gaussian kernels.
 EXPECTED_PARAMS = {"crnn": 394_516, "crnn-fgnl": 584_141}
+# The models' hyper-parameters (the reference README).
+GRU_UNITS = 32
+# Keras BatchNormalization's epsilon (its momentum, 0.99, is 0.01 in PyTorch's convention).
+BN_EPS = 1e-3
+BLOCK_DROPOUT = 0.1
+HEAD_DROPOUT = 0.3
+# The FGNL layer: reduced channels Cr = C / 32, K = Cr roll shifts, Gaussian 5x5 with sigma 0.707,
+# MoSE 1 -> 16 -> 1.
+FGNL_REDUCTION = 32
+GAUSSIAN_SIZE = 5
+GAUSSIAN_SIGMA = 0.707
+MOSE_HIDDEN = 16
 
 
 def add_bench_args(parser: argparse.ArgumentParser) -> None:
@@ -75,3 +88,30 @@ def report(args: argparse.Namespace, side: str, engine: str, params: int, thread
         "rss_setup_kib": setup["vmrss_kib"],
         **memory_kib(),
     }
+
+
+def print_count(name: str, total: int, trainable: int) -> None:
+    """One model's parameter count, checked against the reference's."""
+    print(f"{name}: {total:,} parameters ({trainable:,} trainable, {total - trainable:,} non-trainable)")
+    assert total == EXPECTED_PARAMS[name], f"{name}: expected {EXPECTED_PARAMS[name]:,}"
+
+
+def run_cli(doc: str, count: Callable[[], int], bench: Callable[[argparse.Namespace], dict],
+            check: Optional[Callable[[], int]] = None) -> int:
+    """The scripts' command line: `count`, `bench` (one JSON object on stdout) and, where the
+    engine can load the Keras fixtures, `check`."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("count", help="print and check both models' parameter counts")
+    if check is not None:
+        sub.add_parser("check", help="compare the models' outputs with the Keras reference fixtures")
+    add_bench_args(sub.add_parser("bench", help="time training steps or inference; prints one JSON object"))
+    args = parser.parse_args()
+    if args.command == "count":
+        return count()
+    if args.command == "check" and check is not None:
+        return check()
+    if args.reps < 1 or args.warmup < 0:
+        parser.error("--reps must be >= 1 and --warmup >= 0")
+    print(json.dumps(bench(args)))
+    return 0

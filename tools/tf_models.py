@@ -43,17 +43,12 @@ import tensorflow as tf  # noqa: E402
 import tf_keras as keras  # noqa: E402
 from tf_keras import layers  # noqa: E402
 
-from peer_bench import ADAM_EPS, ADAM_LR, CLASSES, EXPECTED_PARAMS, MELS, add_bench_args, report, time_steps  # noqa: E402
+from peer_bench import (  # noqa: E402
+    ADAM_EPS, ADAM_LR, BLOCK_DROPOUT, BN_EPS, CLASSES, EXPECTED_PARAMS, FGNL_REDUCTION, GAUSSIAN_SIGMA, GAUSSIAN_SIZE, GRU_UNITS, HEAD_DROPOUT, MELS, MOSE_HIDDEN,
+    print_count, report, run_cli, time_steps,
+)
 
-GRU_UNITS = 32
-BN_EPS = 1e-3
 BN_MOMENTUM = 0.99
-BLOCK_DROPOUT = 0.1
-HEAD_DROPOUT = 0.3
-FGNL_REDUCTION = 32
-GAUSSIAN_SIZE = 5
-GAUSSIAN_SIGMA = 0.707
-MOSE_HIDDEN = 16
 REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "keras"
 
 
@@ -220,28 +215,13 @@ def bench(args: argparse.Namespace) -> dict:
     return report(args, "tf", engine, model.count_params(), threads, times, setup)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("count", help="print and check both models' parameter counts")
-    sub.add_parser("check", help="compare the models' outputs with the Keras reference fixtures")
-    b = sub.add_parser("bench", help="time training steps or inference; prints one JSON object")
-    add_bench_args(b)
-    args = parser.parse_args()
-    if args.command == "count":
-        for name in sorted(EXPECTED_PARAMS):
-            model = build(name, 157)
-            trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-            total = model.count_params()
-            print(f"{name}: {total:,} parameters ({trainable:,} trainable, {total - trainable:,} non-trainable)")
-        return 0
-    if args.command == "check":
-        return check()
-    if args.reps < 1 or args.warmup < 0:
-        parser.error("--reps must be >= 1 and --warmup >= 0")
-    print(json.dumps(bench(args)))
+def count() -> int:
+    for name in sorted(EXPECTED_PARAMS):
+        model = build(name, 157)
+        trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+        print_count(name, model.count_params(), trainable)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(__doc__, count, bench, check))

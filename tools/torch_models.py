@@ -32,7 +32,6 @@ progress goes to stderr.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 
@@ -40,19 +39,13 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from peer_bench import ADAM_EPS, ADAM_LR, CLASSES, EXPECTED_PARAMS, MELS, add_bench_args, report, time_steps
+from peer_bench import (
+    ADAM_EPS, ADAM_LR, BLOCK_DROPOUT, BN_EPS, CLASSES, EXPECTED_PARAMS, FGNL_REDUCTION, GAUSSIAN_SIGMA, GAUSSIAN_SIZE, GRU_UNITS, HEAD_DROPOUT, MELS, MOSE_HIDDEN,
+    print_count, report, run_cli, time_steps,
+)
 
-GRU_UNITS = 32
-# Keras BatchNormalization defaults: epsilon 1e-3, momentum 0.99 (PyTorch's momentum is 1 - that).
-BN_EPS = 1e-3
+# Keras' BN momentum 0.99 in PyTorch's convention.
 BN_MOMENTUM = 0.01
-BLOCK_DROPOUT = 0.1
-HEAD_DROPOUT = 0.3
-# The FGNL layer: reduced channels Cr = C / 32, K = Cr roll shifts, Gaussian 5x5 with sigma 0.707.
-FGNL_REDUCTION = 32
-GAUSSIAN_SIZE = 5
-GAUSSIAN_SIGMA = 0.707
-MOSE_HIDDEN = 16
 
 
 class ConvBlock(nn.Module):
@@ -229,26 +222,13 @@ def bench(args: argparse.Namespace) -> dict:
     return report(args, "torch", f"PyTorch {torch.__version__} CPU", count_params(model), threads, times, setup)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("count", help="print and check both models' parameter counts")
-    b = sub.add_parser("bench", help="time training steps or inference; prints one JSON object")
-    add_bench_args(b)
-    args = parser.parse_args()
-    if args.command == "count":
-        for name in sorted(BUILDERS):
-            model = BUILDERS[name]()
-            trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-            total = count_params(model)
-            print(f"{name}: {total:,} parameters ({trainable:,} trainable, {total - trainable:,} non-trainable)")
-            assert total == EXPECTED_PARAMS[name], f"{name}: expected {EXPECTED_PARAMS[name]:,}"
-        return 0
-    if args.reps < 1 or args.warmup < 0:
-        parser.error("--reps must be >= 1 and --warmup >= 0")
-    print(json.dumps(bench(args)))
+def count() -> int:
+    for name in sorted(BUILDERS):
+        model = BUILDERS[name]()
+        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        print_count(name, count_params(model), trainable)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(__doc__, count, bench))

@@ -351,12 +351,40 @@ fn crepe_viterbi_bins(masked: &[f32]) -> Vec<usize> {
 /// `states²`).
 pub fn viterbi(log_prob: &[f64], log_trans: &[f64], log_p_init: &[f64]) -> (Vec<usize>, f64) {
     let states = log_p_init.len();
+    check_shapes(log_prob, log_trans, states);
+    viterbi_with(log_prob, log_p_init, |value, best, score| {
+        for j in 0..states {
+            // max over k of value[k] + log_trans[k][j], first maximum on ties.
+            let (mut b, mut s) = (0, f64::NEG_INFINITY);
+            for (k, v) in value.iter().enumerate() {
+                let candidate = v + log_trans[k * states + j];
+                if candidate > s || k == 0 {
+                    (b, s) = (k, candidate);
+                }
+            }
+            (best[j], score[j]) = (b, s);
+        }
+    })
+}
+
+fn check_shapes(log_prob: &[f64], log_trans: &[f64], states: usize) {
     assert!(
         states > 0 && log_prob.len().is_multiple_of(states) && log_trans.len() == states * states,
         "viterbi: {} observations, {} transitions for {states} states",
         log_prob.len(),
         log_trans.len()
     );
+}
+
+/// The recursion and backtrack both Viterbi variants share. `predecessors(value, best, score)`
+/// writes, for every state `j`, its best predecessor under the previous step's `value` and that
+/// path's score before `j`'s own observation.
+fn viterbi_with(
+    log_prob: &[f64],
+    log_p_init: &[f64],
+    mut predecessors: impl FnMut(&[f64], &mut [usize], &mut [f64]),
+) -> (Vec<usize>, f64) {
+    let states = log_p_init.len();
     let steps = log_prob.len() / states;
     if steps == 0 {
         return (Vec::new(), 0.0);
@@ -367,21 +395,12 @@ pub fn viterbi(log_prob: &[f64], log_trans: &[f64], log_p_init: &[f64]) -> (Vec<
         .map(|(p, i)| p + i)
         .collect();
     let mut pointers = vec![0usize; steps * states];
-    let mut next = vec![0.0; states];
-    for t in 1..steps {
-        for j in 0..states {
-            // max over k of value[k] + log_trans[k][j], first maximum on ties.
-            let (mut best, mut best_score) = (0, f64::NEG_INFINITY);
-            for (k, v) in value.iter().enumerate() {
-                let score = v + log_trans[k * states + j];
-                if score > best_score || k == 0 {
-                    (best, best_score) = (k, score);
-                }
-            }
-            pointers[t * states + j] = best;
-            next[j] = log_prob[t * states + j] + best_score;
+    let mut score = vec![0.0; states];
+    for (t, best) in pointers.chunks_exact_mut(states).enumerate().skip(1) {
+        predecessors(&value, best, &mut score);
+        for (j, v) in value.iter_mut().enumerate() {
+            *v = log_prob[t * states + j] + score[j];
         }
-        std::mem::swap(&mut value, &mut next);
     }
     let last = argmax(&value);
     let log_p = value[last];
@@ -414,12 +433,7 @@ pub fn banded_viterbi(
     log_p_init: &[f64],
 ) -> (Vec<usize>, f64) {
     let states = log_p_init.len();
-    assert!(
-        states > 0 && log_prob.len().is_multiple_of(states) && log_trans.len() == states * states,
-        "viterbi: {} observations, {} transitions for {states} states",
-        log_prob.len(),
-        log_trans.len()
-    );
+    check_shapes(log_prob, log_trans, states);
     assert!(
         width > 0,
         "banded_viterbi: the band needs a width of at least 1"
@@ -438,22 +452,11 @@ pub fn banded_viterbi(
             );
         }
     }
-    let steps = log_prob.len() / states;
-    if steps == 0 {
-        return (Vec::new(), 0.0);
-    }
-    let mut value: Vec<f64> = log_prob[..states]
-        .iter()
-        .zip(log_p_init)
-        .map(|(p, i)| p + i)
-        .collect();
-    let mut pointers = vec![0usize; steps * states];
-    let mut next = vec![0.0; states];
     // first_max_below[i]: the first index of the maximum of value[..=i];
     // first_max_above[i]: the first index of the maximum of value[i..].
     let mut first_max_below = vec![0usize; states];
     let mut first_max_above = vec![0usize; states];
-    for t in 1..steps {
+    viterbi_with(log_prob, log_p_init, |value, best, score| {
         for i in 1..states {
             let previous = first_max_below[i - 1];
             first_max_below[i] = if value[i] > value[previous] {
@@ -471,37 +474,28 @@ pub fn banded_viterbi(
             let lo = j.saturating_sub(width - 1);
             let hi = (j + width - 1).min(states - 1);
             // Candidates in index order; the first keeps ties, as viterbi's `k == 0`.
-            let (mut best, mut best_score) = if lo > 0 {
+            let (mut b, mut s) = if lo > 0 {
                 let k = first_max_below[lo - 1];
                 (k, value[k] + outside)
             } else {
                 (0, value[0] + log_trans[j])
             };
             for k in (if lo > 0 { lo } else { 1 })..=hi {
-                let score = value[k] + log_trans[k * states + j];
-                if score > best_score {
-                    (best, best_score) = (k, score);
+                let candidate = value[k] + log_trans[k * states + j];
+                if candidate > s {
+                    (b, s) = (k, candidate);
                 }
             }
             if hi + 1 < states {
                 let k = first_max_above[hi + 1];
-                let score = value[k] + outside;
-                if score > best_score {
-                    (best, best_score) = (k, score);
+                let candidate = value[k] + outside;
+                if candidate > s {
+                    (b, s) = (k, candidate);
                 }
             }
-            pointers[t * states + j] = best;
-            next[j] = log_prob[t * states + j] + best_score;
+            (best[j], score[j]) = (b, s);
         }
-        std::mem::swap(&mut value, &mut next);
-    }
-    let last = argmax(&value);
-    let log_p = value[last];
-    let mut path = vec![last; steps];
-    for t in (0..steps - 1).rev() {
-        path[t] = pointers[(t + 1) * states + path[t + 1]];
-    }
-    (path, log_p)
+    })
 }
 
 #[cfg(test)]
